@@ -32,7 +32,7 @@ def _flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
         if isinstance(value, Mapping):
             flat.update(_flatten(value, dotted + "."))
         elif isinstance(value, str):
-            flat[dotted] = " ".join(value.split())
+            flat[dotted] = value.strip()
         else:
             raise ContentError(f"{dotted}: expected text, got {type(value).__name__}")
     return flat

@@ -1,0 +1,46 @@
+"""What the dialogue decides to say, before it becomes SSML, text or audio.
+
+The dialogue and the stretch planner produce a list of parts; :mod:`skill.speech`
+renders them for a locale (SSML for Alexa, plain text for the console, audio clips for
+pre-rendered locales). Nothing here knows about ask-sdk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Phone:
+    """A phone number placeholder value, spoken digit by digit (SSML say-as telephone)."""
+
+    number: str
+
+    def __str__(self) -> str:
+        return self.number
+
+
+@dataclass(frozen=True)
+class Say:
+    """Speak the content string ``key`` with ``params`` filled in."""
+
+    key: str
+    params: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Pause:
+    """Silence of ``ms`` milliseconds (rendered as SSML breaks of at most 10 s each)."""
+
+    ms: int
+
+
+@dataclass(frozen=True)
+class Cue:
+    """A non-verbal sound (``hold_start``, ``hold_end``); its text fallback is ``cue.<name>``."""
+
+    name: str
+
+
+Part = Say | Pause | Cue
