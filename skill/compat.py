@@ -46,6 +46,7 @@ import functools
 import logging
 import sys
 import types
+import warnings
 
 log = logging.getLogger(__name__)
 
@@ -100,10 +101,13 @@ _EKU_NAMES = {
 def certifi_store():
     """``cryptography`` Store of certifi's roots (loaded once)."""
     import certifi
+    from cryptography.utils import CryptographyDeprecationWarning
     from cryptography.x509 import load_pem_x509_certificates
     from cryptography.x509.verification import Store
 
-    with open(certifi.where(), "rb") as fh:
+    with open(certifi.where(), "rb") as fh, warnings.catch_warnings():
+        # one bundled root has a non-positive serial; that is certifi's, not a request's
+        warnings.simplefilter("ignore", CryptographyDeprecationWarning)
         return Store(load_pem_x509_certificates(fh.read()))
 
 

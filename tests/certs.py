@@ -169,3 +169,45 @@ class TestPKI:
 
     def sign(self, body: bytes, algorithm: hashes.HashAlgorithm | None = None) -> str:
         return sign(self.leaf_key, body, algorithm)
+
+
+SKILL_ID = "amzn1.ask.skill.00000000-0000-0000-0000-000000000001"
+
+
+def envelope(
+    *,
+    skill_id: str = SKILL_ID,
+    age_s: float = 0.0,
+    request_type: str = "LaunchRequest",
+    timestamp: str | None = None,
+) -> bytes:
+    """A real-shaped Alexa request envelope as raw JSON bytes, ``age_s`` seconds old."""
+    import json
+
+    ts = timestamp or (_now() - dt.timedelta(seconds=age_s)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    app = {"applicationId": skill_id}
+    user = {"userId": "amzn1.ask.account.TEST"}
+    body = {
+        "version": "1.0",
+        "session": {"new": True, "sessionId": "amzn1.echo-api.session.TEST",
+                    "application": app, "user": user},
+        "context": {"System": {"application": app, "user": user,
+                               "device": {"deviceId": "amzn1.ask.device.TEST",
+                                          "supportedInterfaces": {}},
+                               "apiEndpoint": "https://api.amazonalexa.com"}},
+        "request": {"type": request_type, "requestId": "amzn1.echo-api.request.TEST",
+                    "timestamp": ts, "locale": "en-US"},
+    }
+    if request_type.startswith("AlexaSkillEvent."):
+        body["request"]["eventCreationTime"] = ts
+        body["request"]["eventPublishingTime"] = ts
+    return json.dumps(body).encode("utf-8")
+
+
+def headers(pki: TestPKI, body: bytes, url: str = CERT_URL) -> dict[str, str]:
+    """Headers Alexa would send for ``body`` signed by ``pki``'s leaf key."""
+    return {
+        "Content-Type": "application/json; charset=utf-8",
+        "SignatureCertChainUrl": url,
+        "Signature-256": pki.sign(body),
+    }
