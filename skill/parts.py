@@ -44,3 +44,11 @@ class Cue:
 
 
 Part = Say | Pause | Cue
+
+#: A string param starting with this marks a reference to another content key.
+REF_PREFIX = "@"
+
+
+def ref(key: str) -> str:
+    """A param value that the speech layer replaces by the text of content ``key``."""
+    return REF_PREFIX + key

@@ -1,0 +1,122 @@
+"""The ``halsporre`` command: chat | invoke | serve | package | audio."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+
+from skill.locales import SUPPORTED_LOCALES
+
+log = logging.getLogger("halsporre")
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from skill.console import run_chat
+
+    return run_chat(
+        locale=args.locale, as_json=args.json, fast=args.fast, speak=args.speak,
+        user=args.user, stdin=sys.stdin, stdout=sys.stdout,
+    )
+
+
+def cmd_invoke(args: argparse.Namespace) -> int:
+    from skill.builder import build_skill
+    from skill.invoke import BadEnvelope, invoke
+
+    raw = sys.stdin.read()
+    try:
+        envelope = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        print(f"halsporre invoke: input is not valid JSON: {exc}", file=sys.stderr)
+        return 2
+    try:
+        response = invoke(build_skill(), envelope)
+    except BadEnvelope as exc:
+        print(f"halsporre invoke: {exc}", file=sys.stderr)
+        return 2
+    json.dump(response, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from skill.builder import build_skill
+    from skill.config import Settings
+    from skill.web import run_server
+
+    settings = Settings.from_env()
+    run_server(build_skill(settings), host=args.host, port=args.port,
+               verify=not args.no_verify, skill_id=settings.skill_id)
+    return 0
+
+
+def cmd_package(args: argparse.Namespace) -> int:
+    from skill.package import write_skill_package
+
+    path = write_skill_package(args.out, endpoint=args.endpoint, config_path=args.config)
+    print(f"wrote {path}")
+    return 0
+
+
+def cmd_audio(args: argparse.Namespace) -> int:
+    from skill.audio.build import main as audio_main
+
+    return audio_main(args.audio_args)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="halsporre", description=__doc__)
+    p.add_argument("-v", "--verbose", action="store_true", help="log requests to stderr")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    chat = sub.add_parser("chat", help="talk to the skill in a text console")
+    chat.add_argument("--locale", default="sv-SE", choices=SUPPORTED_LOCALES)
+    chat.add_argument("--json", action="store_true", help="one JSON object per turn")
+    chat.add_argument("--fast", action="store_true", help="do not wait out pauses")
+    chat.add_argument("--speak", action="store_true", help="play the audio through a player")
+    chat.add_argument("--user", default="local-console",
+                      help="user name; progress is kept per user (default: local-console)")
+    chat.set_defaults(func=cmd_chat)
+
+    inv = sub.add_parser("invoke", help="one request envelope on stdin -> response on stdout")
+    inv.set_defaults(func=cmd_invoke)
+
+    serve = sub.add_parser("serve", help="run the Alexa webservice (Flask)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=5000)
+    serve.add_argument("--no-verify", action="store_true",
+                       help="DEVELOPMENT ONLY: accept unsigned requests")
+    serve.set_defaults(func=cmd_serve)
+
+    pkg = sub.add_parser("package", help="write an ASK CLI skill package")
+    pkg.add_argument("--out", default="skill-package")
+    pkg.add_argument("--endpoint", default=None,
+                     help="HTTPS endpoint URI or Lambda ARN (default: from the config file)")
+    pkg.add_argument("--config", default=None, help="deployment config (YAML)")
+    pkg.set_defaults(func=cmd_package)
+
+    audio = sub.add_parser("audio", help="render clips (halsporre audio build -h)")
+    audio.add_argument("audio_args", nargs=argparse.REMAINDER)
+    audio.set_defaults(func=cmd_audio)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    _setup_logging(args.verbose)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,162 @@
+"""Render dialogue parts as SSML (for Alexa) and plain text (for the console and cards).
+
+SSML is built with :mod:`xml.etree.ElementTree` rather than string pasting, so every
+sentence is escaped and every document is well-formed. No SSML builder on PyPI is
+maintained today; the standard library is.
+
+Placeholders: ``{phone}`` is always the clinic's number from the content key
+``clinic.phone`` and is spoken as ``<say-as interpret-as="telephone">``.
+For pre-rendered locales (Swedish) a :class:`ClipSource` turns each finished sentence into
+an ``<audio>`` clip; a sentence without a clip falls back to text speech with a log line.
+"""
+
+from __future__ import annotations
+
+import logging
+import string
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from skill.content import Content
+from skill.parts import REF_PREFIX, Cue, Part, Pause, Say
+
+log = logging.getLogger(__name__)
+
+MAX_BREAK_MS = 10_000
+PHONE_KEY = "clinic.phone"
+
+
+class ClipSource(Protocol):
+    """Finds the pre-rendered clip of a finished sentence (or cue) for a locale."""
+
+    def clip_url(self, text: str) -> str | None: ...
+
+    def cue_url(self, name: str) -> str | None: ...
+
+
+@dataclass
+class Rendered:
+    """One rendered speech: the SSML for Alexa and the words for people who read."""
+
+    ssml: str
+    text: str
+    audio_tags: int = 0
+    missing_clips: list[str] = field(default_factory=list)
+
+
+def fill(content: Content, part: Say) -> list[tuple[str, bool]]:
+    """The text of ``part`` as ``(chunk, is_phone)`` pieces, placeholders filled in."""
+    template = content.text(part.key)
+    pieces: list[tuple[str, bool]] = []
+    for literal, name, spec, conv in string.Formatter().parse(template):
+        if literal:
+            pieces.append((literal, False))
+        if name is None:
+            continue
+        if name == "phone":
+            pieces.append((content.text(PHONE_KEY), True))
+            continue
+        if name not in part.params:
+            raise KeyError(f"{content.locale}:{part.key} needs {{{name}}}")
+        value = part.params[name]
+        if isinstance(value, str) and value.startswith(REF_PREFIX):
+            value = content.text(value[len(REF_PREFIX):])
+        if conv:
+            value = {"r": repr, "s": str, "a": ascii}[conv](value)
+        pieces.append((format(value, spec or ""), False))
+    return pieces
+
+
+def plain_text(content: Content, part: Say) -> str:
+    return "".join(chunk for chunk, _ in fill(content, part))
+
+
+def _append_text(parent: ET.Element, text: str) -> None:
+    if len(parent):
+        last = parent[-1]
+        last.tail = (last.tail or "") + text
+    else:
+        parent.text = (parent.text or "") + text
+
+
+def _break(parent: ET.Element, ms: int) -> None:
+    while ms > 0:
+        chunk = min(ms, MAX_BREAK_MS)
+        ET.SubElement(parent, "break", time=f"{chunk}ms")
+        ms -= chunk
+
+
+def _join_sentence(words: list[str], text: str) -> None:
+    text = text.strip()
+    if text:
+        words.append(text)
+
+
+def render(
+    parts: Sequence[Part],
+    content: Content,
+    clips: ClipSource | None = None,
+) -> Rendered:
+    """Render ``parts`` for ``content.locale``; with ``clips``, sentences become audio."""
+    root = ET.Element("speak")
+    words: list[str] = []
+    audio_tags = 0
+    missing: list[str] = []
+    for part in parts:
+        if isinstance(part, Say):
+            pieces = fill(content, part)
+            sentence = "".join(chunk for chunk, _ in pieces)
+            _join_sentence(words, sentence)
+            url = clips.clip_url(sentence) if clips else None
+            if url:
+                ET.SubElement(root, "audio", src=url)
+                audio_tags += 1
+                continue
+            if clips is not None:
+                missing.append(sentence)
+                log.warning("no clip for %s:%s, using text speech", content.locale, part.key)
+            for chunk, is_phone in pieces:
+                if is_phone:
+                    el = ET.SubElement(root, "say-as", {"interpret-as": "telephone"})
+                    el.text = chunk
+                else:
+                    _append_text(root, chunk)
+            _append_text(root, " ")
+        elif isinstance(part, Pause):
+            _break(root, part.ms)
+        elif isinstance(part, Cue):
+            url = clips.cue_url(part.name) if clips else None
+            if url:
+                ET.SubElement(root, "audio", src=url)
+                audio_tags += 1
+            else:
+                cue_text = content.text(f"cue.{part.name}")
+                _append_text(root, cue_text + " ")
+            _join_sentence(words, content.text(f"cue.{part.name}"))
+        else:  # pragma: no cover - the Part union is closed
+            raise TypeError(f"unknown part {part!r}")
+    ssml = ET.tostring(root, encoding="unicode")
+    ssml = ssml.replace(" </speak>", "</speak>")
+    return Rendered(ssml=ssml, text=" ".join(words), audio_tags=audio_tags,
+                    missing_clips=missing)
+
+
+def ssml_to_text(ssml: str) -> str:
+    """The words an SSML document says, for logs and consoles."""
+    try:
+        root = ET.fromstring(ssml)
+    except ET.ParseError:
+        return ssml
+    return " ".join("".join(root.itertext()).split())
+
+
+def card_text(content: Content, parts: Iterable[Say]) -> str:
+    """Plain text for an Alexa app card."""
+    return "\n".join(plain_text(content, p) for p in parts)
+
+
+def params_ok(params: Mapping[str, object]) -> bool:
+    """True when every param is JSON-safe (str or int), as session storage needs."""
+    return all(isinstance(v, str | int) and not isinstance(v, bool) for v in params.values())
