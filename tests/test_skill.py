@@ -1,0 +1,117 @@
+"""The whole Skill in-process: real request envelopes in, valid Alexa responses out."""
+
+from __future__ import annotations
+
+import json
+import logging
+import xml.etree.ElementTree as ET
+
+import pytest
+from ask_sdk_core.serialize import DefaultSerializer
+from ask_sdk_model import ResponseEnvelope
+
+from skill.builder import build_skill
+from skill.config import Settings
+from skill.envelopes import LocalDevice, slot_json
+from skill.invoke import BadEnvelope, invoke
+from skill.speech import ssml_to_text
+
+CUSTOM = ["InfoIntent", "SymptomsIntent", "CausesIntent", "PrognosisIntent", "TreatmentIntent",
+          "ExercisesInfoIntent", "SeekCareIntent", "ClinicIntent"]
+BUILT_INS = ["AMAZON.HelpIntent", "AMAZON.FallbackIntent", "AMAZON.NavigateHomeIntent",
+             "AMAZON.YesIntent", "AMAZON.NoIntent", "AMAZON.NextIntent", "AMAZON.PreviousIntent",
+             "AMAZON.RepeatIntent", "AMAZON.StartOverIntent", "AMAZON.MoreIntent",
+             "AMAZON.StopIntent", "AMAZON.CancelIntent"]
+
+
+@pytest.fixture(scope="module")
+def skill(tmp_path_factory):
+    db = tmp_path_factory.mktemp("db") / "progress.sqlite3"
+    return build_skill(Settings(db_path=db))
+
+
+def check_valid(response: dict) -> dict:
+    """The response deserialises with ask-sdk-model and its SSML is well-formed."""
+    DefaultSerializer().deserialize(json.dumps(response), ResponseEnvelope)
+    body = response["response"]
+    for speech in (body.get("outputSpeech"), (body.get("reprompt") or {}).get("outputSpeech")):
+        if speech:
+            ET.fromstring(speech["ssml"])
+    if body.get("shouldEndSession") is False:
+        assert body["reprompt"]["outputSpeech"]["ssml"], "open session without reprompt"
+    return body
+
+
+def say(body: dict) -> str:
+    return ssml_to_text((body.get("outputSpeech") or {}).get("ssml", ""))
+
+
+@pytest.mark.parametrize("locale", ["sv-SE", "en-US", "en-GB"])
+@pytest.mark.parametrize("intent", CUSTOM + BUILT_INS)
+def test_every_intent_after_launch_gets_a_valid_answer(skill, locale: str, intent: str) -> None:
+    device = LocalDevice(locale=locale)
+    device.absorb(invoke(skill, device.launch()))
+    body = check_valid(invoke(skill, device.intent(intent)))
+    if intent in ("AMAZON.StopIntent", "AMAZON.CancelIntent"):
+        assert body["shouldEndSession"] is True
+    else:
+        assert body["shouldEndSession"] is False and say(body)
+
+
+@pytest.mark.parametrize("locale", ["sv-SE", "en-US"])
+def test_launch_and_session_end(skill, locale: str) -> None:
+    device = LocalDevice(locale=locale)
+    launch = check_valid(invoke(skill, device.launch()))
+    assert say(launch).endswith("?")
+    ended = check_valid(invoke(skill, device.session_ended()))
+    assert "outputSpeech" not in ended
+
+
+def test_clinic_card_and_telephone_in_swedish(skill) -> None:
+    device = LocalDevice(locale="sv-SE")
+    body = check_valid(invoke(skill, device.intent("ClinicIntent")))
+    assert '<say-as interpret-as="telephone">08-123 264 44</say-as>' in body["outputSpeech"]["ssml"]
+    assert "08-123 264 44" in body["card"]["content"] and "1177" in body["card"]["content"]
+    assert say(body).startswith("Mottagningens nummer är 08-123 264 44")
+
+
+def test_section_slot_resolution_is_used(skill) -> None:
+    device = LocalDevice(locale="en-US")
+    slots = {"section": slot_json("section", "the outlook", "prognosis", "prognosis",
+                                  "SectionType")}
+    body = check_valid(invoke(skill, device.intent("InfoIntent", slots)))
+    assert "six to nine months" in say(body)
+
+
+def test_unsupported_locale_is_answered_in_english_and_logged(skill, caplog) -> None:
+    device = LocalDevice(locale="fr-FR")
+    with caplog.at_level(logging.WARNING):
+        body = check_valid(invoke(skill, device.intent("PrognosisIntent")))
+    assert "six to nine months" in say(body)
+    assert "unsupported locale 'fr-FR'" in caplog.text
+
+
+def test_tampered_session_state_is_reset_and_logged(skill, caplog) -> None:
+    device = LocalDevice(locale="en-US")
+    device.absorb(invoke(skill, device.launch()))
+    device.attributes = {"state": {"mode": "info", "section": 42}}
+    with caplog.at_level(logging.WARNING):
+        body = check_valid(invoke(skill, device.intent("AMAZON.NextIntent")))
+    assert body["shouldEndSession"] is False
+    assert "dialogue state rejected" in caplog.text
+
+
+def test_unknown_intent_and_missing_slot(skill, caplog) -> None:
+    device = LocalDevice(locale="en-GB")
+    with caplog.at_level(logging.WARNING):
+        body = check_valid(invoke(skill, device.intent("TotallyUnknownIntent")))
+    assert body["shouldEndSession"] is False and "unknown intent" in caplog.text
+    body = check_valid(invoke(skill, device.intent("InfoIntent", {"section": {"name": "section"}})))
+    assert body["shouldEndSession"] is False
+
+
+def test_bad_envelopes_are_refused_clearly(skill) -> None:
+    with pytest.raises(BadEnvelope):
+        invoke(skill, {"no": "request"})
+    with pytest.raises(BadEnvelope):
+        invoke(skill, [1, 2])  # type: ignore[arg-type]

@@ -1,0 +1,61 @@
+"""SSML and text rendering of dialogue parts."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from skill.content import load_content
+from skill.parts import Cue, Pause, Say, ref
+from skill.speech import render, ssml_to_text
+
+
+class FakeClips:
+    def __init__(self, known: dict[str, str]) -> None:
+        self.known = known
+
+    def clip_url(self, text: str) -> str | None:
+        return self.known.get(text)
+
+    def cue_url(self, name: str) -> str | None:
+        return f"https://audio.example/{name}.mp3" if name == "hold_start" else None
+
+
+def test_phone_number_is_spoken_as_a_telephone_number() -> None:
+    content = load_content("en-US")
+    out = render([Say("clinic.speech")], content)
+    root = ET.fromstring(out.ssml)
+    say_as = root.find("say-as")
+    assert say_as is not None and say_as.get("interpret-as") == "telephone"
+    assert say_as.text == content.text("clinic.phone") == "08-123 264 44"
+    assert "08-123 264 44" in out.text
+
+
+def test_text_is_escaped_and_breaks_are_split_at_ten_seconds() -> None:
+    content = load_content("en-US")
+    out = render([Pause(25_000), Say("goodbye")], content)
+    root = ET.fromstring(out.ssml)
+    assert [b.get("time") for b in root.iter("break")] == ["10000ms", "10000ms", "5000ms"]
+    assert "&" not in ssml_to_text(out.ssml) or "&amp;" in out.ssml
+
+
+def test_references_fill_placeholders_with_other_content() -> None:
+    content = load_content("sv-SE")
+    out = render([Say("info.next_offer", {"title": ref("info.sections.causes.title")})], content)
+    assert content.text("info.sections.causes.title") in out.text
+    assert "@" not in out.text
+
+
+def test_clips_replace_sentences_and_missing_clips_fall_back_to_text(caplog) -> None:
+    content = load_content("sv-SE")
+    goodbye = content.text("goodbye")
+    clips = FakeClips({goodbye: "https://audio.example/goodbye.mp3"})
+    out = render([Cue("hold_start"), Say("goodbye"), Say("welcome.reprompt"), Cue("hold_end")],
+                 content, clips)
+    root = ET.fromstring(out.ssml)
+    assert [a.get("src") for a in root.iter("audio")] == [
+        "https://audio.example/hold_start.mp3", "https://audio.example/goodbye.mp3"]
+    assert out.audio_tags == 2
+    assert out.missing_clips == [content.text("welcome.reprompt")]
+    assert content.text("welcome.reprompt") in ssml_to_text(out.ssml)
+    assert content.text("cue.hold_end") in ssml_to_text(out.ssml)
+    assert "no clip" in caplog.text
