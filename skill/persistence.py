@@ -1,0 +1,287 @@
+"""Persistent attributes per Alexa user: SQLite by default, DynamoDB by configuration.
+
+The SQLite adapter keeps one JSON document per user id in one table. Every call opens
+its own connection (safe across threads and processes), the database runs in WAL mode
+with a busy timeout, and every save is one transaction. :meth:`update_attributes` does
+a read-modify-write inside a single ``BEGIN IMMEDIATE`` transaction, so concurrent
+updates never lose each other's changes.
+
+Every failure of the store (missing folder that cannot be created, locked, read-only or
+corrupt database, a stored document that is not JSON) raises :class:`PersistenceError`
+with a logged reason; handlers catch :class:`ask_sdk_core.exceptions.PersistenceException`
+(its base, which the DynamoDB adapter raises too) and tell the user progress was not saved.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
+from ask_sdk_core.exceptions import PersistenceException
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ask_sdk_model import RequestEnvelope
+
+    from skill.config import Settings
+
+log = logging.getLogger(__name__)
+
+Attributes = dict[str, Any]
+Updater = Callable[[Attributes], Attributes | None]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS attributes (
+    user_id    TEXT PRIMARY KEY,
+    document   TEXT NOT NULL,
+    updated_at REAL NOT NULL
+)
+"""
+
+
+class PersistenceError(PersistenceException):
+    """The attribute store could not be read or written; ``reason`` says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def user_id_key(request_envelope: RequestEnvelope) -> str:
+    """The partition key: ``context.system.user.user_id`` of the request."""
+    try:
+        user_id = request_envelope.context.system.user.user_id
+    except AttributeError:
+        user_id = None
+    if not user_id:
+        raise PersistenceError("request envelope has no user id")
+    return user_id
+
+
+def _fail(action: str, path: Path, exc: BaseException) -> PersistenceError:
+    reason = f"cannot {action} {path}: {type(exc).__name__}: {exc}"
+    log.error("persistence: %s", reason)
+    return PersistenceError(reason)
+
+
+class SQLitePersistenceAdapter(AbstractPersistenceAdapter):
+    """One JSON document of persistent attributes per user id in a SQLite file.
+
+    :param db_path: the database file; its folder and the table are created on first use.
+    :param timeout: seconds to wait for a lock held by another connection (busy timeout).
+    :param partition_keygen: request envelope -> key (default: the user id).
+    """
+
+    def __init__(
+        self,
+        db_path: str | Path,
+        *,
+        timeout: float = 5.0,
+        partition_keygen: Callable[[RequestEnvelope], str] = user_id_key,
+    ) -> None:
+        self.db_path = Path(db_path)
+        self.timeout = timeout
+        self.partition_keygen = partition_keygen
+        self._ready = False
+        self._ready_lock = threading.Lock()
+
+    # -- connections -------------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            str(self.db_path), timeout=self.timeout, isolation_level=None,
+            check_same_thread=True,
+        )
+        conn.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
+        return conn
+
+    def _ensure_ready(self) -> None:
+        if self._ready:
+            return
+        with self._ready_lock:
+            if self._ready:
+                return
+            try:
+                self.db_path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise _fail("create the folder of", self.db_path, exc) from exc
+            try:
+                conn = self._connect()
+                try:
+                    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                    if str(mode).lower() != "wal":
+                        log.warning("persistence: %s runs in %s mode, not WAL",
+                                    self.db_path, mode)
+                    conn.execute(_SCHEMA)
+                    conn.execute("SELECT count(*) FROM attributes").fetchone()
+                finally:
+                    conn.close()
+            except sqlite3.Error as exc:
+                raise _fail("open", self.db_path, exc) from exc
+            self._ready = True
+
+    def _run(self, action: str, fn: Callable[[sqlite3.Connection], Any]) -> Any:
+        self._ensure_ready()
+        try:
+            conn = self._connect()
+        except sqlite3.Error as exc:
+            raise _fail("open", self.db_path, exc) from exc
+        try:
+            return fn(conn)
+        except sqlite3.Error as exc:
+            raise _fail(action, self.db_path, exc) from exc
+        finally:
+            conn.close()
+
+    @staticmethod
+    def _transaction(conn: sqlite3.Connection, body: Callable[[], Any]) -> Any:
+        """Run ``body`` inside one ``BEGIN IMMEDIATE`` ... ``COMMIT``; roll back on error."""
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            result = body()
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        return result
+
+    @staticmethod
+    def _decode(user_id: str, document: str) -> Attributes:
+        try:
+            value = json.loads(document)
+        except ValueError as exc:
+            reason = f"stored attributes of {user_id!r} are not JSON: {exc}"
+            log.error("persistence: %s", reason)
+            raise PersistenceError(reason) from exc
+        if not isinstance(value, dict):
+            reason = f"stored attributes of {user_id!r} are not an object"
+            log.error("persistence: %s", reason)
+            raise PersistenceError(reason)
+        return value
+
+    @staticmethod
+    def _encode(attributes: Attributes) -> str:
+        if not isinstance(attributes, dict):
+            raise PersistenceError(f"attributes must be a dict, not {type(attributes).__name__}")
+        try:
+            return json.dumps(attributes, ensure_ascii=False, sort_keys=True)
+        except (TypeError, ValueError) as exc:
+            raise PersistenceError(f"attributes are not JSON-serialisable: {exc}") from exc
+
+    @staticmethod
+    def _read(conn: sqlite3.Connection, user_id: str) -> str | None:
+        row = conn.execute(
+            "SELECT document FROM attributes WHERE user_id = ?", (user_id,)
+        ).fetchone()
+        return row[0] if row else None
+
+    @staticmethod
+    def _write(conn: sqlite3.Connection, user_id: str, document: str) -> None:
+        conn.execute(
+            "INSERT INTO attributes (user_id, document, updated_at) VALUES (?, ?, ?) "
+            "ON CONFLICT(user_id) DO UPDATE SET document = excluded.document, "
+            "updated_at = excluded.updated_at",
+            (user_id, document, time.time()),
+        )
+
+    # -- by key (CLI, tests) -----------------------------------------------------------
+
+    def get_by_key(self, user_id: str) -> Attributes:
+        document = self._run("read", lambda conn: self._read(conn, user_id))
+        return {} if document is None else self._decode(user_id, document)
+
+    def save_by_key(self, user_id: str, attributes: Attributes) -> None:
+        document = self._encode(attributes)
+
+        self._run("write", lambda conn: self._transaction(
+            conn, lambda: self._write(conn, user_id, document)))
+
+    def delete_by_key(self, user_id: str) -> None:
+        self._run("delete from", lambda conn: self._transaction(
+            conn, lambda: conn.execute("DELETE FROM attributes WHERE user_id = ?", (user_id,))))
+
+    def update_by_key(self, user_id: str, fn: Updater) -> Attributes:
+        def body(conn: sqlite3.Connection) -> Attributes:
+            document = self._read(conn, user_id)
+            current = {} if document is None else self._decode(user_id, document)
+            result = fn(current)
+            new = current if result is None else result
+            self._write(conn, user_id, self._encode(new))
+            return new
+
+        return self._run("update", lambda conn: self._transaction(conn, lambda: body(conn)))
+
+    # -- AbstractPersistenceAdapter ----------------------------------------------------
+
+    def get_attributes(self, request_envelope: RequestEnvelope) -> Attributes:
+        """The user's attributes; ``{}`` for a new user."""
+        return self.get_by_key(self.partition_keygen(request_envelope))
+
+    def save_attributes(self, request_envelope: RequestEnvelope, attributes: Attributes) -> None:
+        """Replace the user's attributes in one transaction."""
+        self.save_by_key(self.partition_keygen(request_envelope), attributes)
+
+    def delete_attributes(self, request_envelope: RequestEnvelope) -> None:
+        """Forget the user ("delete my data")."""
+        self.delete_by_key(self.partition_keygen(request_envelope))
+
+    def update_attributes(self, request_envelope: RequestEnvelope, fn: Updater) -> Attributes:
+        """Read-modify-write in ONE ``BEGIN IMMEDIATE`` transaction.
+
+        ``fn`` gets the current attributes (``{}`` for a new user) and returns the new
+        ones (or ``None`` after changing the dict in place). Returns what was stored.
+        An exception from ``fn`` rolls back and propagates unchanged.
+        """
+        return self.update_by_key(self.partition_keygen(request_envelope), fn)
+
+
+def update_attributes(
+    adapter: AbstractPersistenceAdapter, request_envelope: RequestEnvelope, fn: Updater
+) -> Attributes:
+    """Read-modify-write through any adapter: atomic for SQLite, get+save otherwise."""
+    native = getattr(adapter, "update_attributes", None)
+    if callable(native):
+        return native(request_envelope, fn)
+    current = adapter.get_attributes(request_envelope) or {}
+    result = fn(current)
+    new = current if result is None else result
+    adapter.save_attributes(request_envelope, new)
+    return new
+
+
+def make_persistence_adapter(settings: Settings) -> AbstractPersistenceAdapter | None:
+    """The adapter ``settings.persistence`` asks for: ``sqlite``, ``dynamodb`` or ``none``."""
+    kind = (settings.persistence or "sqlite").strip().lower()
+    if kind == "sqlite":
+        return SQLitePersistenceAdapter(settings.db_path)
+    if kind == "none":
+        return None
+    if kind == "dynamodb":
+        return _make_dynamodb_adapter(settings.dynamodb_table)
+    raise ValueError(f"unknown persistence {settings.persistence!r}: "
+                     "use 'sqlite', 'dynamodb' or 'none'")
+
+
+def _make_dynamodb_adapter(table_name: str) -> AbstractPersistenceAdapter:
+    try:
+        # Importing evaluates boto3.resource("dynamodb") as a default argument, which
+        # needs an AWS region (Lambda sets AWS_REGION / AWS_DEFAULT_REGION).
+        from ask_sdk_dynamodb.adapter import DynamoDbAdapter
+    except ImportError as exc:
+        reason = ("persistence 'dynamodb' needs the optional extra: "
+                  "pip install 'halsporre[dynamodb]' "
+                  f"(ask-sdk-dynamodb-persistence-adapter, boto3): {exc}")
+        log.error("persistence: %s", reason)
+        raise PersistenceError(reason) from exc
+    except Exception as exc:  # botocore NoRegionError, missing credentials config, ...
+        reason = f"cannot set up DynamoDB ({type(exc).__name__}: {exc}); set AWS_DEFAULT_REGION"
+        log.error("persistence: %s", reason)
+        raise PersistenceError(reason) from exc
+    return DynamoDbAdapter(table_name=table_name, create_table=False)
