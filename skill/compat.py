@@ -26,8 +26,8 @@ validation (``cryptography.x509.verification``, RFC 5280 + CA/B Forum profile):
 * CA certificates have basicConstraints CA=true, keyCertSign, path-length and name
   constraints are honoured; the leaf is not a CA; chain depth at most 8;
 * unknown critical extensions anywhere in the path are rejected;
-* only SHA-256/384/512 RSA (PKCS#1 v1.5 / PSS) and ECDSA signatures, RSA keys >= 2048 bits
-  (certvalidator rejected only MD2/MD5/SHA-1 signatures);
+* only SHA-256/384/512 RSA (PKCS#1 v1.5 / PSS) and ECDSA signatures on certificates, and
+  RSA issuer keys >= 2048 bits (certvalidator rejected only MD2/MD5/SHA-1 signatures);
 * the leaf has a keyUsage extension containing every requested bit (for the SDK:
   digitalSignature) - a missing extension fails, as in certvalidator;
 * if ``extended_key_usage`` is requested, the same rule as certvalidator.

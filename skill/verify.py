@@ -7,7 +7,7 @@ Implements Amazon's "host a custom skill as a web service" checks:
    with ``/echo.api/`` (case-sensitive).
 2. The PEM chain at that URL (fetched with a short timeout, size-capped, cached): the leaf is
    inside its validity window, its SAN contains ``echo-api.amazon.com``, its keyUsage has
-   digitalSignature, its key is RSA, and ``cryptography``'s WebPKI path validation
+   digitalSignature, its key is RSA >= 2048 bits, and ``cryptography``'s WebPKI path validation
    (``PolicyBuilder.build_server_verifier(DNSName("echo-api.amazon.com"))``) finds a path to a
    trusted root (certifi's Mozilla bundle by default).
 3. ``Signature-256``: base64 RSA PKCS#1 v1.5 SHA-256 signature over the raw body bytes.
@@ -80,8 +80,13 @@ def _reject(reason: str, exc: BaseException | None = None) -> VerificationExcept
     return VerificationException(reason) if exc is None else VerificationException(reason, exc)
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None  # a 3xx becomes an HTTPError: we only ever read the validated URL
+
+
 def default_fetcher(url: str) -> bytes:
-    """GET ``url`` over verified TLS (certifi roots), 5 s timeout, at most 64 KiB."""
+    """GET ``url`` over verified TLS (certifi roots), no redirects, 5 s timeout, <= 64 KiB."""
     ctx = ssl.create_default_context()
     try:
         import certifi
@@ -89,7 +94,8 @@ def default_fetcher(url: str) -> bytes:
         ctx.load_verify_locations(certifi.where())
     except ImportError:  # pragma: no cover - certifi is a dependency
         pass
-    with urllib.request.urlopen(url, timeout=FETCH_TIMEOUT_S, context=ctx) as resp:
+    opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=ctx), _NoRedirect)
+    with opener.open(url, timeout=FETCH_TIMEOUT_S) as resp:
         data = resp.read(MAX_CHAIN_BYTES + 1)
     if len(data) > MAX_CHAIN_BYTES:
         raise ValueError("certificate chain too large")
@@ -189,7 +195,7 @@ class AlexaRequestVerifier(AbstractVerifier):
         try:
             data = self._fetch(url)
         except Exception as exc:
-            raise _reject(f"could not fetch certificate chain from {url}: {exc}", exc) from exc
+            raise _reject(f"could not fetch certificate chain from {url!r}: {exc}", exc) from exc
         leaf, expires = self._validate_chain(data, now)
         with self._lock:
             self._cache[url] = (leaf, expires)
@@ -224,8 +230,9 @@ class AlexaRequestVerifier(AbstractVerifier):
             signing = False
         if not signing:
             raise _reject("signing certificate keyUsage lacks digitalSignature")
-        if not isinstance(leaf.public_key(), rsa.RSAPublicKey):
-            raise _reject("signing certificate key is not RSA")
+        key = leaf.public_key()
+        if not isinstance(key, rsa.RSAPublicKey) or key.key_size < 2048:
+            raise _reject("signing certificate key is not RSA >= 2048 bits")
         verifier = (
             PolicyBuilder()
             .store(self._store or certifi_store())

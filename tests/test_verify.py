@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 import subprocess
 import sys
+import urllib.error
 from pathlib import Path
 
 import pytest
@@ -254,6 +255,14 @@ def test_default_fetcher_reads_over_http_with_size_cap(tmp_path):
         def __init__(self, *a, **kw):
             super().__init__(*a, directory=str(tmp_path), **kw)
 
+        def do_GET(self):
+            if self.path == "/moved.pem":
+                self.send_response(302)
+                self.send_header("Location", "/ok.pem")
+                self.end_headers()
+                return
+            super().do_GET()
+
         def log_message(self, *a):
             pass
 
@@ -264,6 +273,8 @@ def test_default_fetcher_reads_over_http_with_size_cap(tmp_path):
         assert default_fetcher(base + "/ok.pem") == b"chain"
         with pytest.raises(ValueError, match="too large"):
             default_fetcher(base + "/big.pem")
+        with pytest.raises(urllib.error.HTTPError):  # redirects are not followed
+            default_fetcher(base + "/moved.pem")
     finally:
         srv.shutdown()
         srv.server_close()
@@ -389,3 +400,15 @@ def test_sdk_request_verifier_uses_the_shim(pki, rogue, shim_trusting):
     RequestVerifier()._validate_cert_chain(pki.chain_pem())
     with pytest.raises(VerificationException):
         RequestVerifier()._validate_cert_chain(rogue.chain_pem())
+
+
+def test_weak_or_non_rsa_leaf_key_rejected(pki, caplog):
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+    from tests.certs import make_leaf, pem
+
+    for key in (rsa.generate_private_key(65537, 1024), ec.generate_private_key(ec.SECP256R1())):
+        chain = pem(make_leaf(pki.inter, pki.inter_key, key), pki.inter)
+        v = AlexaRequestVerifier(fetcher=Fetcher(default=chain), trusted_roots=[pki.root])
+        body = envelope()
+        _expect_reject(v, body, headers(pki, body), "not RSA >= 2048", caplog)
