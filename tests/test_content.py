@@ -1,0 +1,353 @@
+"""The words of the skill: complete, faithful to the leaflet, and fit to be spoken.
+
+The leaflet (/work/shared/leaflet/halsporre.txt, or HALSPORRE_LEAFLET) is the only source
+of medical content. ``skill/content/leaflet_map.yaml`` maps each of its statements to the
+content key that speaks it and to the phrases that must carry it in every locale.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from skill.content import CONTENT_DIR, load_content, placeholders, validate_all
+from skill.locales import SUPPORTED_LOCALES
+
+REPO = Path(__file__).resolve().parents[1]
+LEAFLET_PATH = Path(
+    os.environ.get("HALSPORRE_LEAFLET", "/work/shared/leaflet/halsporre.txt")
+)
+MAP_PATH = CONTENT_DIR / "leaflet_map.yaml"
+
+SECTION_IDS = ("symptoms", "causes", "prognosis", "treatment", "exercises", "seek_care")
+
+REQUIRED_KEYS = (
+    "skill.name", "skill.summary", "skill.description", "skill.example_phrases",
+    "disclaimer",
+    "welcome.first", "welcome.back", "welcome.reprompt",
+    "menu.prompt", "menu.reprompt",
+    "help.menu", "help.info", "help.clinic", "help.reprompt",
+    "goodbye", "fallback.general", "fallback.reprompt", "error.general", "repeat.nothing",
+    *(f"info.sections.{s}.{part}" for s in SECTION_IDS for part in ("title", "body")),
+    "info.next_offer", "info.last_offer", "info.at_first", "info.reprompt",
+    "clinic.phone", "clinic.speech", "clinic.booking", "clinic.repeat_offer",
+    "clinic.number_again", "clinic.card_title", "clinic.card_text",
+    "cue.hold_start", "cue.hold_end",
+)
+
+#: The only placeholders the core keys may (and must) use.
+PLACEHOLDERS = {
+    "clinic.speech": {"phone"},
+    "clinic.number_again": {"phone"},
+    "clinic.card_text": {"phone"},
+    "info.next_offer": {"title"},
+}
+
+PHONE = "08-123 264 44"
+BODY_KEYS = tuple(f"info.sections.{s}.body" for s in SECTION_IDS)
+MUST_BE_COVERED = (*BODY_KEYS, "clinic.speech", "clinic.booking")
+PROPER_NAMES = ("Öppenvård", "Norrtälje", "Hälsporre")
+
+NUMBER_WORDS = {
+    "sv": "två tre fyra fem sex sju åtta nio tio elva tolv tretton fjorton femton sexton "
+    "sjutton arton nitton tjugo trettio fyrtio femtio sextio sjuttio åttio nittio hundra "
+    "tusen dussin",
+    "en": "two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy "
+    "eighty ninety hundred thousand dozen twice",
+}
+SWEDISH_MARKERS = {"och", "att", "är", "du", "det", "vill", "inte", "jag", "som", "på", "med"}
+ENGLISH_MARKERS = {"the", "and", "you", "would", "what", "is", "to", "of", "with"}
+
+
+def core_keys(locale: str) -> set[str]:
+    """Keys written in this module's files (other files have tests of their own)."""
+    base = "en-US" if locale == "en-GB" else locale
+    flat = load_content(base).strings
+    tree = yaml.safe_load((CONTENT_DIR / base / "core.yaml").read_text(encoding="utf-8"))
+    keys: set[str] = set()
+
+    def walk(node: dict, prefix: str) -> None:
+        for k, v in node.items():
+            if isinstance(v, dict):
+                walk(v, f"{prefix}{k}.")
+            else:
+                keys.add(f"{prefix}{k}")
+
+    walk(tree, "")
+    assert keys <= set(flat)
+    return keys
+
+
+def lang(locale: str) -> str:
+    return locale.split("-")[0]
+
+
+def norm(text: str) -> str:
+    """Undo the PDF text's line breaks: join hyphenated line ends, collapse whitespace."""
+    text = re.sub(r"-[ \t]*\n\s*", "-", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def words(text: str) -> list[str]:
+    return re.findall(r"[\w'-]+", text.lower())
+
+
+@pytest.fixture(scope="module")
+def leaflet() -> str:
+    if not LEAFLET_PATH.is_file():
+        pytest.skip(f"leaflet not found at {LEAFLET_PATH}")
+    return norm(LEAFLET_PATH.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def statements() -> list[dict]:
+    data = yaml.safe_load(MAP_PATH.read_text(encoding="utf-8"))
+    assert isinstance(data, list) and data, "leaflet_map.yaml must be a non-empty list"
+    return data
+
+
+def spoken(locale: str, key: str) -> str:
+    return norm(load_content(locale).text(key)).lower()
+
+
+# --- loading and keys -------------------------------------------------------------------
+
+
+def test_validate_all_passes():
+    validate_all()
+
+
+@pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
+def test_locale_loads_with_every_required_key(locale):
+    content = load_content(locale)
+    missing = [k for k in REQUIRED_KEYS if not content.has(k)]
+    assert not missing, f"{locale} lacks {missing}"
+    empty = [k for k in REQUIRED_KEYS if not content.text(k).strip()]
+    assert not empty, f"{locale} has empty {empty}"
+
+
+@pytest.mark.parametrize("locale", ("sv-SE", "en-US", "en-GB"))
+def test_core_files_exist_and_are_mappings(locale):
+    tree = yaml.safe_load((CONTENT_DIR / locale / "core.yaml").read_text(encoding="utf-8"))
+    assert isinstance(tree, dict)
+
+
+@pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
+def test_placeholders_are_only_the_allowed_ones(locale):
+    content = load_content(locale)
+    for key in REQUIRED_KEYS:
+        assert placeholders(content.text(key)) == PLACEHOLDERS.get(key, set()), (locale, key)
+
+
+@pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
+def test_placeholders_fill_in(locale):
+    content = load_content(locale)
+    assert "Rehab" in content.text("clinic.speech", phone=PHONE)
+    assert content.text("info.next_offer", title="x").count("x") >= 1
+
+
+def test_clinic_phone_is_the_same_data_everywhere():
+    assert {load_content(loc).text("clinic.phone") for loc in SUPPORTED_LOCALES} == {PHONE}
+
+
+@pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
+def test_phone_digits_only_in_clinic_phone(locale):
+    content = load_content(locale)
+    digits = re.sub(r"\D", "", PHONE)
+    for key, text in content.strings.items():
+        if key != "clinic.phone":
+            assert digits not in re.sub(r"\D", "", text), f"{locale}:{key} spells the number"
+
+
+@pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
+def test_example_phrases(locale):
+    phrases = [p.strip() for p in load_content(locale).text("skill.example_phrases").split("|")]
+    assert len(phrases) == 3
+    invocation = "hälsporre coachen" if lang(locale) == "sv" else "heel spur coach"
+    assert all(p.startswith("Alexa, ") and invocation in p for p in phrases)
+    assert phrases[0] == f"Alexa, {'öppna' if lang(locale) == 'sv' else 'open'} {invocation}"
+
+
+@pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
+def test_card_text_keeps_its_lines_and_addresses(locale):
+    card = load_content(locale).text("clinic.card_text")
+    lines = card.splitlines()
+    assert len(lines) >= 3
+    assert "{phone}" in lines[0]
+    for must in ("1177.se", "www.tiohundra/rehabilitering", "Rehab Öppenvård", "Norrtälje"):
+        assert must in card, (locale, must)
+
+
+# --- leaflet fidelity -------------------------------------------------------------------
+
+
+def test_statements_are_well_formed(statements):
+    ids = [s["id"] for s in statements]
+    assert len(ids) == len(set(ids)), "duplicate statement ids"
+    for s in statements:
+        assert set(s) == {"id", "leaflet", "key", "facts"}, s.get("id")
+        assert set(s["facts"]) == set(SUPPORTED_LOCALES), s["id"]
+        for locale, facts in s["facts"].items():
+            assert facts and all(f == f.lower() for f in facts), (s["id"], locale)
+
+
+def test_every_quote_is_in_the_leaflet(leaflet, statements):
+    for s in statements:
+        assert norm(s["leaflet"]) in leaflet, f"{s['id']}: not a quote from the leaflet"
+
+
+def test_every_fact_is_spoken_in_every_locale(statements):
+    for s in statements:
+        for locale in SUPPORTED_LOCALES:
+            assert load_content(locale).has(s["key"]), (s["id"], locale, s["key"])
+            text = spoken(locale, s["key"])
+            for fact in s["facts"][locale]:
+                assert norm(fact) in text, f"{s['id']} {locale}:{s['key']} lacks {fact!r}"
+
+
+def test_every_medical_key_is_backed_by_the_leaflet(statements):
+    mapped = {s["key"] for s in statements}
+    assert not set(MUST_BE_COVERED) - mapped
+
+
+def test_every_leaflet_statement_is_mapped(leaflet, statements):
+    """What remains of the leaflet after removing every quote is headings and glue."""
+    rest = leaflet
+    for s in sorted(statements, key=lambda s: -len(norm(s["leaflet"]))):
+        rest = rest.replace(norm(s["leaflet"]), " ")
+    # headings, the rest of the column-laid captions (carried by the exercise facts)
+    # and the trailing repeat of the web address are not statements of their own
+    ignored = (
+        "HÄLSPORRE", "Symtom", "Skademekanism", "Prognos", "Behandling/åtgärd",
+        "sträck knät på det", "och sträck ut fotsulan", "med lätt böjt knä", "bakre benet.",
+        "http://www.tiohundra/rehabilitering", "utan", "eller",
+    )
+    for fragment in ignored:
+        rest = rest.replace(fragment, " ")
+    assert not re.findall(r"\w+", rest), f"unmapped leaflet text: {' '.join(rest.split())!r}"
+
+
+@pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
+def test_no_quantities_beyond_the_leaflet(locale, statements):
+    """A number in a medical body must belong to a mapped fact ("six weeks" would fail)."""
+    number_words = NUMBER_WORDS[lang(locale)].split()
+    pattern = re.compile(r"\d|(?<!\w)(" + "|".join(number_words) + r")(?!\w)")
+    for key in BODY_KEYS:
+        text = spoken(locale, key)
+        for s in statements:
+            if s["key"] == key:
+                for fact in s["facts"][locale]:
+                    text = text.replace(norm(fact), " ")
+        found = pattern.search(text)
+        assert not found, f"{locale}:{key}: quantity {found.group(0)!r} not in the leaflet"
+
+
+@pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
+def test_bodies_have_no_more_sentences_than_statements(locale, statements):
+    for key in BODY_KEYS:
+        sentences = [x for x in re.split(r"(?<=[.!?])\s+", spoken(locale, key)) if x]
+        count = sum(1 for s in statements if s["key"] == key)
+        assert len(sentences) <= count + 1, f"{locale}:{key}: {len(sentences)} sentences"
+
+
+# --- spoken-prompt rules ----------------------------------------------------------------
+
+QUESTION_KEYS = (
+    "welcome.first", "welcome.back", "welcome.reprompt",
+    "help.menu", "help.info", "help.clinic", "help.reprompt",
+    "fallback.general", "error.general", "repeat.nothing",
+)
+
+
+def expects_answer(key: str) -> bool:
+    return key.endswith(("prompt", "offer")) or key in QUESTION_KEYS
+
+
+@pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
+def test_prompts_end_with_a_question(locale):
+    content = load_content(locale)
+    keys = [k for k in content.strings if expects_answer(k)]
+    assert set(QUESTION_KEYS) <= set(keys)
+    for key in keys:
+        assert content.text(key).endswith("?"), f"{locale}:{key} must end with a question"
+
+
+@pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
+def test_reprompts_are_short(locale):
+    content = load_content(locale)
+    for key in core_keys(locale):
+        text = content.text(key)
+        if key.endswith("reprompt"):
+            assert len(text.split()) <= 15, f"{locale}:{key} is too long for a reprompt"
+
+
+@pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
+def test_no_string_is_too_long(locale):
+    for key, text in load_content(locale).strings.items():
+        assert len(text) <= 600, f"{locale}:{key} has {len(text)} characters"
+
+
+@pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
+def test_clinic_speech_starts_with_the_number(locale):
+    first_words = load_content(locale).text("clinic.speech").split()[:8]
+    assert any("{phone}" in w for w in first_words)
+
+
+@pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
+def test_description_carries_the_disclaimer(locale):
+    content = load_content(locale)
+    disclaimer = norm(content.text("disclaimer"))
+    assert disclaimer.count(".") == 1 and disclaimer.endswith("."), "one sentence"
+    assert disclaimer in norm(content.text("skill.description"))
+    phrase = "allmän information" if lang(locale) == "sv" else "general information"
+    assert phrase in disclaimer
+
+
+@pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
+def test_sections_are_in_leaflet_order(locale):
+    content = load_content(locale)
+    sections = [k.split(".")[2] for k in content.keys_under("info.sections.") if
+                k.endswith(".body")]
+    assert tuple(sections) == SECTION_IDS
+
+
+# --- language ---------------------------------------------------------------------------
+
+
+def test_swedish_is_swedish():
+    content = load_content("sv-SE")
+    assert re.search("[åäö]", " ".join(content.strings.values()))
+    for key in core_keys("sv-SE"):
+        text = content.text(key)
+        found = set(words(text))
+        assert not found & ENGLISH_MARKERS, f"sv-SE:{key} has English: {found & ENGLISH_MARKERS}"
+        if len(found) >= 5:
+            assert found & SWEDISH_MARKERS, f"sv-SE:{key} does not read as Swedish"
+
+
+@pytest.mark.parametrize("locale", ("en-US", "en-GB"))
+def test_english_is_english(locale):
+    content = load_content(locale)
+    for key, text in content.strings.items():
+        plain = text
+        for name in PROPER_NAMES:
+            plain = plain.replace(name, "")
+        assert not re.search("[åäöÅÄÖ]", plain), f"{locale}:{key} has Swedish letters"
+    for key in core_keys(locale):
+        text = content.text(key)
+        found = set(words(text))
+        assert not found & SWEDISH_MARKERS, f"{locale}:{key} has Swedish: {found & SWEDISH_MARKERS}"
+        if len(found) >= 5:
+            assert found & ENGLISH_MARKERS, f"{locale}:{key} does not read as English"
+
+
+def test_british_differences():
+    us, gb = load_content("en-US"), load_content("en-GB")
+    assert "physiotherapist" in gb.text("info.sections.seek_care.body")
+    assert "physical therapist" in us.text("info.sections.seek_care.body")
+    assert "ring" in gb.text("clinic.booking")
