@@ -114,7 +114,7 @@ def play(ssml: str, out: TextIO, fast: bool, sleep: Callable[[float], None] = ti
     pending_ms = 0
 
     def flush_words() -> None:
-        text = " ".join(" ".join(line).split())
+        text = " ".join("".join(line).split())
         if text:
             out.write(text + "\n")
         line.clear()
