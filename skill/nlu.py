@@ -118,9 +118,15 @@ def _find_number(words: list[str]) -> tuple[int, int, int] | None:
 
 
 @dataclass(frozen=True)
-class _SlotType:
+class SlotType:
+    """A custom slot type: every normalised value/synonym -> (id, canonical name)."""
+
     name: str
-    lookup: dict[str, tuple[str, str]]  # normalised phrase -> (id, canonical name)
+    lookup: dict[str, tuple[str, str]]
+
+    def ids(self) -> list[str]:
+        """Distinct value ids in model order."""
+        return list(dict.fromkeys(vid for vid, _ in self.lookup.values()))
 
 
 @dataclass(frozen=True)
@@ -151,7 +157,7 @@ class Resolver:
         self.locale = locale
         lm = model["interactionModel"]["languageModel"]
         self.invocation_name: str = lm["invocationName"]
-        self.slot_types: dict[str, _SlotType] = {
+        self.slot_types: dict[str, SlotType] = {
             t["name"]: _build_slot_type(t) for t in lm.get("types", [])
         }
         self._intents: list[str] = [i["name"] for i in lm["intents"]]
@@ -238,7 +244,7 @@ class Resolver:
             markers[word] = original
             parts.append(f"(?P<{original}>{self._slot_pattern(type_name)})")
         if not used:
-            self._exact_literal.setdefault(" ".join(parts).replace("\\", ""), intent)
+            self._exact_literal.setdefault(norm, intent)
         if any(t == NUMBER_TYPE for t in used.values()):
             priority = 2
         elif any(t not in self.slot_types for t in used.values()):
@@ -324,41 +330,52 @@ class Resolver:
                 slots[slot] = SlotMatch(spoken)
         return slots
 
-    def _snap_words(self, words: list[str]) -> list[str]:
-        """Replace unknown words (typos) with the closest vocabulary word, if close enough."""
-        out = []
+    def _snap_words(self, words: list[str]) -> tuple[list[str], float]:
+        """Snap unknown words (typos) to the closest vocabulary word, if close enough.
+
+        Returns the words and the mean word similarity (1.0 when nothing was snapped),
+        which scales the tolerant score so a corrected typo never scores as exact.
+        """
+        out: list[str] = []
+        similarity = 0.0
         for word in words:
             if word in self._vocab_set or len(word) < 4 or word.isdigit():
                 out.append(word)
+                similarity += 100.0
                 continue
             hit = process.extractOne(
                 word, self._vocabulary, scorer=fuzz.ratio, score_cutoff=WORD_SNAP_THRESHOLD
             )
             out.append(hit[0] if hit else word)
-        return out
+            similarity += hit[1] if hit else 100.0
+        return out, (similarity / len(words) / 100.0) if words else 1.0
 
     def _resolve_tolerant(self, text: str) -> Resolution | None:
-        words = self._snap_words(text.split())
-        plain_query = " ".join(words)
-        best = _best(plain_query, self._plain)
-        number = _find_number(text.split())
+        words = text.split()
+        snapped, fidelity = self._snap_words(words)
+        best = _best(" ".join(snapped), self._plain)
+        number = _find_number(words)
         if number is not None and self._numbered:
             start, end, value = number
-            num_words = text.split()
-            num_query = " ".join(
-                self._snap_words(num_words[:start]) + [_NUM] + self._snap_words(num_words[end:])
-            )
-            hit = _best(num_query, self._numbered)
+            before, f_before = self._snap_words(words[:start])
+            after, f_after = self._snap_words(words[end:])
+            hit = _best(" ".join([*before, _NUM, *after]), self._numbered)
             if hit is not None and (best is None or hit[1] > best[1]):
                 cand, score = hit
-                slots = dict(cand.slots)
                 assert cand.number_slot is not None
+                slots = dict(cand.slots)
                 slots[cand.number_slot] = SlotMatch(str(value))
-                return Resolution(cand.intent, slots, "tolerant", round(score / 100, 3))
+                fid = min(f_before, f_after)
+                return Resolution(cand.intent, slots, "tolerant", _report(score, fid))
         if best is None:
             return None
         cand, score = best
-        return Resolution(cand.intent, dict(cand.slots), "tolerant", round(score / 100, 3))
+        return Resolution(cand.intent, dict(cand.slots), "tolerant", _report(score, fidelity))
+
+
+def _report(score: float, fidelity: float) -> float:
+    """Tolerant score in 0..1, below 1.0 (1.0 is reserved for exact matches)."""
+    return round(min(score / 100.0 * fidelity, 0.999), 3)
 
 
 def _score(query: str, choice: str, **_: Any) -> float:
@@ -392,7 +409,7 @@ def _original_slot_name(sample: str, lowered: str) -> str | None:
     return None
 
 
-def _build_slot_type(type_def: dict[str, Any]) -> _SlotType:
+def _build_slot_type(type_def: dict[str, Any]) -> SlotType:
     lookup: dict[str, tuple[str, str]] = {}
     for value in type_def.get("values", []):
         name = value["name"]["value"]
@@ -403,4 +420,4 @@ def _build_slot_type(type_def: dict[str, Any]) -> _SlotType:
         vid = value.get("id")
         if vid and vid.isdigit():
             lookup.setdefault(vid, (vid, value["name"]["value"]))  # typed "övning 2"
-    return _SlotType(type_def["name"], lookup)
+    return SlotType(type_def["name"], lookup)

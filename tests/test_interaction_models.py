@@ -17,11 +17,37 @@ ARCH = (ROOT / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8")
 
 SLOT_RE = re.compile(r"\{([^}]*)\}")
 LAUNCH_WORDS = {
-    "alexa", "amazon", "echo", "computer", "skill", "app", "open", "ask", "launch", "start",
-    "begin", "tell", "load", "play", "resume", "run", "use", "talk", "to", "for", "from",
+    "alexa",
+    "amazon",
+    "echo",
+    "computer",
+    "skill",
+    "app",
+    "open",
+    "ask",
+    "launch",
+    "start",
+    "begin",
+    "tell",
+    "load",
+    "play",
+    "resume",
+    "run",
+    "use",
+    "talk",
+    "to",
+    "for",
+    "from",
 }
 SECTION_IDS = {
-    "about", "symptoms", "causes", "prognosis", "treatment", "exercises", "seek_care", "clinic",
+    "about",
+    "symptoms",
+    "causes",
+    "prognosis",
+    "treatment",
+    "exercises",
+    "seek_care",
+    "clinic",
 }
 
 
@@ -73,20 +99,41 @@ def test_model_validates_against_schema(locale: str, validator) -> None:
 @pytest.mark.parametrize(
     "mutate",
     [
-        pytest.param(lambda m: m["interactionModel"]["languageModel"].update(
-            invocatonName="heel spur coach"), id="misspelled-key"),
-        pytest.param(lambda m: m["interactionModel"]["languageModel"]["intents"][0].update(
-            sample=["x"]), id="intent-typo"),
-        pytest.param(lambda m: m["interactionModel"]["languageModel"]["intents"][0][
-            "samples"].append("hold for 20 seconds"), id="digits-in-sample"),
-        pytest.param(lambda m: m["interactionModel"]["languageModel"]["intents"][0][
-            "samples"].append("what is it?"), id="punctuation-in-sample"),
-        pytest.param(lambda m: m["interactionModel"]["languageModel"]["types"][0]["values"][0][
-            "name"].update(synonym=["x"]), id="value-typo"),
-        pytest.param(lambda m: m["interactionModel"]["languageModel"].update(
-            invocationName="Coach"), id="bad-invocation"),
-        pytest.param(lambda m: m["interactionModel"]["languageModel"].pop("intents"),
-                     id="missing-intents"),
+        pytest.param(
+            lambda m: m["interactionModel"]["languageModel"].update(
+                invocatonName="heel spur coach"
+            ),
+            id="misspelled-key",
+        ),
+        pytest.param(
+            lambda m: m["interactionModel"]["languageModel"]["intents"][0].update(sample=["x"]),
+            id="intent-typo",
+        ),
+        pytest.param(
+            lambda m: m["interactionModel"]["languageModel"]["intents"][0]["samples"].append(
+                "hold for 20 seconds"
+            ),
+            id="digits-in-sample",
+        ),
+        pytest.param(
+            lambda m: m["interactionModel"]["languageModel"]["intents"][0]["samples"].append(
+                "what is it?"
+            ),
+            id="punctuation-in-sample",
+        ),
+        pytest.param(
+            lambda m: m["interactionModel"]["languageModel"]["types"][0]["values"][0][
+                "name"
+            ].update(synonym=["x"]),
+            id="value-typo",
+        ),
+        pytest.param(
+            lambda m: m["interactionModel"]["languageModel"].update(invocationName="Coach"),
+            id="bad-invocation",
+        ),
+        pytest.param(
+            lambda m: m["interactionModel"]["languageModel"].pop("intents"), id="missing-intents"
+        ),
     ],
 )
 def test_schema_rejects_broken_model(mutate, validator) -> None:
@@ -127,11 +174,15 @@ def test_same_intents_and_types_everywhere() -> None:
     shapes = []
     for locale in LOCALES:
         lm = _lm(locale)
-        shapes.append((
-            sorted((i["name"], tuple(sorted((s["name"], s["type"]) for s in i.get("slots", []))))
-                   for i in lm["intents"]),
-            sorted(t["name"] for t in lm["types"]),
-        ))
+        shapes.append(
+            (
+                sorted(
+                    (i["name"], tuple(sorted((s["name"], s["type"]) for s in i.get("slots", []))))
+                    for i in lm["intents"]
+                ),
+                sorted(t["name"] for t in lm["types"]),
+            )
+        )
     assert all(shape == shapes[0] for shape in shapes)
 
 
@@ -195,14 +246,29 @@ def test_slot_type_ids_match_contract_everywhere() -> None:
 @pytest.mark.parametrize(
     ("locale", "phrases"),
     [
-        ("sv-SE", {"about": ["hälsporre", "hälsmärta", "plantar fasciit", "ont i hälen"],
-                   "symptoms": ["symtomen"], "causes": ["orsaken"], "prognosis": ["prognosen"],
-                   "treatment": ["behandlingen"], "exercises": ["övningarna"],
-                   "seek_care": ["när ska jag söka vård"]}),
-        ("en-US", {"about": ["heel spur", "heel pain", "plantar fasciitis"],
-                   "prognosis": ["the prognosis"]}),
-        ("en-GB", {"about": ["heel spur", "heel pain", "plantar fasciitis"],
-                   "seek_care": ["physio"]}),
+        (
+            "sv-SE",
+            {
+                "about": ["hälsporre", "hälsmärta", "plantar fasciit", "ont i hälen"],
+                "symptoms": ["symtomen"],
+                "causes": ["orsaken"],
+                "prognosis": ["prognosen"],
+                "treatment": ["behandlingen"],
+                "exercises": ["övningarna"],
+                "seek_care": ["när ska jag söka vård"],
+            },
+        ),
+        (
+            "en-US",
+            {
+                "about": ["heel spur", "heel pain", "plantar fasciitis"],
+                "prognosis": ["the prognosis"],
+            },
+        ),
+        (
+            "en-GB",
+            {"about": ["heel spur", "heel pain", "plantar fasciitis"], "seek_care": ["physio"]},
+        ),
     ],
 )
 def test_section_synonyms(locale: str, phrases: dict[str, list[str]]) -> None:
