@@ -1,6 +1,6 @@
 """The words of the skill: complete, faithful to the leaflet, and fit to be spoken.
 
-The leaflet (/work/shared/leaflet/halsporre.txt, or HALSPORRE_LEAFLET) is the only source
+The leaflet (docs/leaflet/halsporre.txt, a copy of ../shared/leaflet) is the only source
 of medical content. ``skill/content/leaflet_map.yaml`` maps each of its statements to the
 content key that speaks it and to the phrases that must carry it in every locale.
 """
@@ -18,8 +18,10 @@ from skill.content import CONTENT_DIR, load_content, placeholders, validate_all
 from skill.locales import SUPPORTED_LOCALES
 
 REPO = Path(__file__).resolve().parents[1]
+#: The clinic's leaflet as committed with the skill; the shared original sits beside the repo.
+SHARED_LEAFLET = REPO.parent / "shared" / "leaflet" / "halsporre.txt"
 LEAFLET_PATH = Path(
-    os.environ.get("HALSPORRE_LEAFLET", "/work/shared/leaflet/halsporre.txt")
+    os.environ.get("HALSPORRE_LEAFLET", str(REPO / "docs" / "leaflet" / "halsporre.txt"))
 )
 MAP_PATH = CONTENT_DIR / "leaflet_map.yaml"
 
@@ -351,3 +353,10 @@ def test_british_differences():
     assert "physiotherapist" in gb.text("info.sections.seek_care.body")
     assert "physical therapist" in us.text("info.sections.seek_care.body")
     assert "ring" in gb.text("clinic.booking")
+
+
+def test_committed_leaflet_is_the_clinics_current_one() -> None:
+    """The repo's copy must match the shared original when it is at hand (dev, CI)."""
+    if not SHARED_LEAFLET.is_file():
+        pytest.skip(f"no shared leaflet beside the repo at {SHARED_LEAFLET}")
+    assert LEAFLET_PATH.read_bytes() == SHARED_LEAFLET.read_bytes()
