@@ -1,0 +1,37 @@
+"""The floor: a one-handler ask-sdk-core skill (LaunchRequest -> one sentence).
+
+Used in-process (:func:`bare_skill`), as a Lambda handler (:data:`handler`, for the
+cold-start twin) and behind flask-ask-sdk (:mod:`bench.wsgi_apps`).  Imports nothing but
+ask-sdk, on purpose: it is what "the bare SDK" costs.
+"""
+
+from __future__ import annotations
+
+from ask_sdk_core.dispatch_components import AbstractRequestHandler
+from ask_sdk_core.skill import CustomSkill
+from ask_sdk_core.skill_builder import SkillBuilder
+from ask_sdk_core.utils import is_request_type
+
+SPEECH = "Welcome to the bare skill. What would you like to do?"
+
+
+class LaunchHandler(AbstractRequestHandler):
+    def can_handle(self, handler_input):
+        return is_request_type("LaunchRequest")(handler_input)
+
+    def handle(self, handler_input):
+        return (handler_input.response_builder.speak(SPEECH).ask(SPEECH)
+                .set_should_end_session(False).response)
+
+
+def bare_builder() -> SkillBuilder:
+    sb = SkillBuilder()
+    sb.add_request_handler(LaunchHandler())
+    return sb
+
+
+def bare_skill() -> CustomSkill:
+    return bare_builder().create()
+
+
+handler = bare_builder().lambda_handler()

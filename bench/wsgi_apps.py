@@ -1,0 +1,71 @@
+"""WSGI app factories for the webservice figure (gunicorn: ``'bench.wsgi_apps:ours_app()'``).
+
+Both apps verify every request with the same :class:`skill.verify.AlexaRequestVerifier`,
+trusting only the bench's test root and "fetching" the chain from a local file (read once,
+then served from the verifier's cache), plus ask-sdk's timestamp check.
+
+Environment:
+
+* ``HALSPORRE_BENCH_ROOT`` - PEM file with the test root CA (required)
+* ``HALSPORRE_BENCH_CHAIN`` - PEM file with leaf + intermediate, what S3 would serve (required)
+* ``HALSPORRE_DB_PATH`` / ``HALSPORRE_PERSISTENCE`` - ours only, see :mod:`skill.config`
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ALEXA_ROUTE = "/alexa"
+
+
+def _verifier():
+    from cryptography import x509
+
+    from skill.verify import AlexaRequestVerifier
+
+    root = x509.load_pem_x509_certificate(Path(os.environ["HALSPORRE_BENCH_ROOT"]).read_bytes())
+    chain_path = Path(os.environ["HALSPORRE_BENCH_CHAIN"])
+
+    def fetch(url: str) -> bytes:  # the URL was checked by the verifier before this call
+        return chain_path.read_bytes()
+
+    return AlexaRequestVerifier(fetcher=fetch, trusted_roots=[root])
+
+
+def ours_app():
+    """The real app: :func:`skill.web.create_app` around :func:`skill.builder.build_skill`."""
+    from skill.builder import build_skill
+    from skill.config import Settings
+    from skill.web import create_app
+
+    return create_app(build_skill(Settings.from_env()), verify=True, verifier=_verifier())
+
+
+def bare_app():
+    """A bare flask-ask-sdk ``SkillAdapter`` around :mod:`bench.bare`, same verifiers."""
+    from skill.compat import ensure_flask_ask_sdk_importable
+
+    ensure_flask_ask_sdk_importable()
+    from ask_sdk_webservice_support.verifier import TimestampVerifier
+    from flask import Flask, jsonify
+    from flask_ask_sdk.skill_adapter import (
+        VERIFY_SIGNATURE_APP_CONFIG,
+        VERIFY_TIMESTAMP_APP_CONFIG,
+        SkillAdapter,
+    )
+
+    from bench.bare import bare_skill
+
+    app = Flask("bare")
+    app.config[VERIFY_SIGNATURE_APP_CONFIG] = False
+    app.config[VERIFY_TIMESTAMP_APP_CONFIG] = False
+    adapter = SkillAdapter(skill=bare_skill(), skill_id="bare",
+                           verifiers=[_verifier(), TimestampVerifier()], app=app)
+    adapter.register(app=app, route=ALEXA_ROUTE)
+
+    @app.get("/healthz")
+    def healthz():
+        return jsonify({"status": "ok"})
+
+    return app
