@@ -64,9 +64,21 @@ PLACEHOLDER_DOMAINS: dict[str, Callable[[Mapping[str, str]], list[object]]] = {
     "total": lambda _s: list(range(1, 6)),
     "exercise": lambda _s: list(range(1, 6)),
     "remaining": lambda _s: list(range(0, 6)),
+    "reps": lambda _s: list(range(1, 6)),
+    "holds": lambda _s: list(range(0, 10)),
+    "count": lambda _s: list(range(6, 21)),  # sessions today beyond the ordinal words
     "phone": _phone,
     "title": _values_of(r"info\.sections\.[^.]+\.title"),
     "ordinal": _values_of(r"progress\.ordinal\.[^.]+"),
+}
+
+#: Per-key exceptions to :data:`PLACEHOLDER_DOMAINS` (``{holds} of {total}`` counts holds).
+KEY_DOMAINS: dict[str, dict[str, Callable[[Mapping[str, str]], list[object]]]] = {
+    "stretch.left.count": {"total": lambda _s: list(range(1, 10))},
+    # session_plan: 3 exercises, 3 reps, holds of 20..30 s
+    "stretch.intro": {"seconds": lambda _s: list(range(20, 31)),
+                      "total": lambda _s: list(range(1, 4)),
+                      "reps": lambda _s: list(range(1, 4))},
 }
 
 #: Keys that are never spoken (links, addresses shown on cards).
@@ -173,12 +185,13 @@ def plan_locale(strings: Mapping[str, str], locale: str, count_max: int = COUNT_
         if any(not n.isidentifier() for n in names):
             plan.skipped.append({"key": key, "reason": "positional or attribute placeholder"})
             continue
-        unknown = [n for n in names if n not in PLACEHOLDER_DOMAINS]
+        known = {**PLACEHOLDER_DOMAINS, **KEY_DOMAINS.get(key, {})}
+        unknown = [n for n in names if n not in known]
         if unknown:
             plan.skipped.append(
                 {"key": key, "reason": f"no domain for placeholder(s) {', '.join(unknown)}"})
             continue
-        domains = [PLACEHOLDER_DOMAINS[n](strings) for n in names]
+        domains = [known[n](strings) for n in names]
         empty = [n for n, d in zip(names, domains, strict=True) if not d]
         if empty:
             plan.skipped.append({"key": key, "reason": f"empty domain for {', '.join(empty)}"})
@@ -402,9 +415,14 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: Sequence[str] | None = None,
-         load: Callable[[str], Mapping[str, str]] | None = None) -> int:
-    """Entry point of ``halsporre audio build`` (``argv`` = the arguments after it)."""
+def main(argv: Sequence[str] | None = None, *,
+         load: Callable[[str], Mapping[str, str]] | None = None,
+         engine_factory: Callable[..., Engine] = get_engine,
+         count_max: int = COUNT_MAX) -> int:
+    """Entry point of ``halsporre audio build`` (``argv`` = the arguments after it).
+
+    Returns 0 on success, 2 if the engine is unavailable, 1 on other failures.
+    """
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     if load is None:
@@ -414,13 +432,12 @@ def main(argv: Sequence[str] | None = None,
             return load_content(locale).strings
 
     kwargs: dict[str, Any] = {"retries": args.retries} if args.engine == "gtts" else {}
-    status = 0
     for locale in args.locales or ["sv-SE"]:
         try:
-            engine = get_engine(args.engine, **kwargs)
+            engine = engine_factory(args.engine, **kwargs)
             summary = build_locale(locale, load(locale), engine, args.audio_dir,
                                    force=args.force, jobs=args.jobs,
-                                   progress=not args.no_progress)
+                                   progress=not args.no_progress, count_max=count_max)
         except EngineUnavailable as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
@@ -430,7 +447,7 @@ def main(argv: Sequence[str] | None = None,
         for skip in summary.skipped:
             print(f"warning: skipped {skip['key']}: {skip['reason']}", file=sys.stderr)
         print(summary.line())
-    return status
+    return 0
 
 
 def iter_manifest_texts(manifest: Mapping[str, Any]) -> Iterable[str]:
