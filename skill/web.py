@@ -7,6 +7,9 @@ Routes:
   ask-sdk's timestamp check, and the skill id when one is configured.  Failed verification
   and malformed bodies -> HTTP 400 with a short JSON error; no handler runs.
 * ``GET /healthz`` -> ``{"status": "ok"}``.
+* ``GET /`` - the web voice page, and its JSON API ``POST /api/start`` / ``POST /api/talk``
+  (:mod:`skill.webpage`; no Alexa signatures there - they never reach the Alexa endpoint).
+* ``GET /audio/<path>`` - the pre-rendered clips (:mod:`skill.audio.blueprint`).
 
 flask-ask-sdk's own default verifiers (which need certvalidator/oscrypto) are switched off
 through its app config, and ours are passed in instead.
@@ -46,6 +49,9 @@ def create_app(
     verify: bool = True,
     skill_id: str | None = None,
     verifier=None,
+    web_page: bool = True,
+    audio_base_url: str | None = None,
+    web_store=None,
 ) -> Flask:
     """Build the Flask app around ``skill``.
 
@@ -53,6 +59,10 @@ def create_app(
     :param skill_id: if set, requests for another skill id are rejected with HTTP 400.
     :param verifier: an :class:`~skill.verify.AlexaRequestVerifier` to use (tests inject
         one with their own fetcher and trusted roots); default: a fresh one.
+    :param web_page: also serve the web voice page at ``GET /`` and its ``/api/`` routes.
+    :param audio_base_url: where clips are served from, when not this server (for the page's
+        Content-Security-Policy); default: ``AUDIO_BASE_URL`` from the environment.
+    :param web_store: a :class:`skill.webpage.SessionStore` for the page (tests).
     """
     ensure_flask_ask_sdk_importable()
     from flask_ask_sdk.skill_adapter import (
@@ -102,6 +112,19 @@ def create_app(
     def healthz():
         return jsonify({"status": "ok", "verify": verify})
 
+    if "audio" not in app.blueprints:
+        from skill.audio.blueprint import create_blueprint as audio_blueprint
+
+        app.register_blueprint(audio_blueprint())
+    if web_page:
+        from skill.config import Settings
+        from skill.webpage import create_blueprint as web_blueprint
+
+        if audio_base_url is None:
+            audio_base_url = Settings.from_env().audio_base_url
+        app.register_blueprint(web_blueprint(skill, store=web_store,
+                                             audio_base_url=audio_base_url))
+
     return app
 
 
@@ -115,4 +138,5 @@ def run_server(
     """Serve the skill (``halsporre serve``); blocks.  Threaded werkzeug server."""
     app = create_app(skill, verify=verify, skill_id=skill_id)  # logs NO_VERIFY_WARNING
     log.info("Alexa endpoint on http://%s:%s%s", host, port, ALEXA_ROUTE)
+    log.info("web voice page on http://%s:%s/", host, port)
     app.run(host=host, port=port, threaded=True, use_reloader=False)
