@@ -186,7 +186,7 @@ def test_domains_cover_real_placeholders() -> None:
 
 def test_main_prints_summary_and_warnings(tmp_path: Path, capsys) -> None:
     strings = _content(tmp_path)
-    rc = build.main(["--engine", "espeak", "--audio-dir", str(tmp_path / "a"),
+    rc = build.main(["build", "--engine", "espeak", "--audio-dir", str(tmp_path / "a"),
                      "--no-progress"], load=lambda loc: strings,
                     engine_factory=lambda name, **kw: FakeEngine(), count_max=COUNT)
     out = capsys.readouterr()

@@ -421,8 +421,12 @@ def main(argv: Sequence[str] | None = None, *,
          count_max: int = COUNT_MAX) -> int:
     """Entry point of ``halsporre audio build`` (``argv`` = the arguments after it).
 
+    A leading ``build`` is accepted too (``halsporre audio`` passes its remainder).
     Returns 0 on success, 2 if the engine is unavailable, 1 on other failures.
     """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["build"]:
+        argv = argv[1:]
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     if load is None:
