@@ -55,6 +55,19 @@ def test_lookup_hit_and_miss(tmp_path: Path) -> None:
     assert lib.cue_url("hold_end") is None
 
 
+def test_cached_library_reloads_when_the_manifest_changes(tmp_path: Path) -> None:
+    import os
+
+    d = _manifest(tmp_path)
+    lib = ClipLibrary.cached("sv-SE", tmp_path, "https://x")
+    assert ClipLibrary.cached("sv-SE", tmp_path, "https://x") is lib
+    _manifest(tmp_path, {"sex": "dddd.mp3"})
+    st = (d / "manifest.json").stat()
+    os.utime(d / "manifest.json", ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    fresh = ClipLibrary.cached("sv-SE", tmp_path, "https://x")
+    assert fresh is not lib and fresh.clip_url("sex") and not fresh.clip_url("fem")
+
+
 def test_default_base_url_is_site_relative(tmp_path: Path) -> None:
     _manifest(tmp_path)
     lib = ClipLibrary.load("sv-SE", tmp_path, None)

@@ -32,6 +32,8 @@ MAX_AUDIO_TAGS = 5
 
 _warned: set[str] = set()
 _warn_lock = threading.Lock()
+_cache: dict[tuple[str, str, str | None], tuple[int | None, ClipLibrary | None]] = {}
+_cache_lock = threading.Lock()
 
 
 def normalise(text: str) -> str:
@@ -84,6 +86,25 @@ class ClipLibrary:
             return None
         return cls(locale, root, base_url or DEFAULT_BASE_URL,
                    data.get("clips", {}), data.get("cues", {}))
+
+    @classmethod
+    def cached(cls, locale: str, audio_dir: Path | str | None = None,
+               base_url: str | None = None) -> ClipLibrary | None:
+        """Like :meth:`load`, but kept in memory until the manifest file changes."""
+        root = Path(audio_dir if audio_dir is not None else AUDIO_DIR)
+        try:
+            stamp = (root / locale / MANIFEST).stat().st_mtime_ns
+        except OSError:
+            stamp = None
+        key = (locale, str(root), base_url)
+        with _cache_lock:
+            hit = _cache.get(key)
+            if hit is not None and hit[0] == stamp:
+                return hit[1]
+        lib = cls.load(locale, root, base_url)
+        with _cache_lock:
+            _cache[key] = (stamp, lib)
+        return lib
 
     def __len__(self) -> int:
         return len(self._clips)
