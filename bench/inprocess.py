@@ -155,6 +155,7 @@ def measure(tmp: Path, conversations: int, budget_s: float) -> dict[str, Any]:
         "conversations_per_locale": done,
         "bare": {"requests": len(bare_t), "p50_ms": ms(bare_t, 50), "p99_ms": ms(bare_t, 99)},
         "notes": notes,
+        "persistence_wired": getattr(ours, "persistence_adapter", None) is not None,
         "by_request_p50_ms": {k: ms(v, 50) for k, v in sorted(by_label.items())},
     }
     for locale in LOCALES:

@@ -1,0 +1,221 @@
+"""``python -m bench``: every figure against its bare-SDK twin, one table, one JSON file.
+
+Options: ``--quick`` (tiny setting, for the smoke test), ``--seconds N`` (load duration),
+``--skip-audio``, ``--out PATH`` (default ``var/bench-results.json``).  See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import os
+import platform
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_OUT = REPO / "var" / "bench-results.json"
+
+
+@dataclass
+class Row:
+    figure: str
+    ours: str
+    bare: str = "-"
+    ratio: str = "-"
+    goal: str = "-"
+    met: str = "-"
+
+
+def _ratio(ours: float, bare: float) -> float:
+    return ours / bare if bare and not math.isnan(bare) else math.nan
+
+
+def _cmp_row(figure: str, ours: float, bare: float, fmt: str, goal: str = "-",
+             ok: Callable[[float], bool] | None = None) -> Row:
+    r = _ratio(ours, bare)
+    met = "-" if ok is None else ("yes" if ok(r) else "NO")
+    return Row(figure, format(ours, fmt), format(bare, fmt), f"{r:.2f}x", goal, met)
+
+
+def rows_for(results: dict[str, Any]) -> list[Row]:
+    rows: list[Row] = []
+    inproc = results.get("inprocess")
+    for locale in ("sv-SE", "en-US"):
+        if isinstance(inproc, dict):
+            o, b = inproc[locale], inproc["bare"]
+            rows.append(_cmp_row(f"in-process p50/request {locale} (ms)", o["p50_ms"],
+                                 b["p50_ms"], ".3f", "<= 1.5x", lambda r: r <= 1.5))
+            rows.append(_cmp_row(f"in-process p99/request {locale} (ms)", o["p99_ms"],
+                                 b["p99_ms"], ".3f"))
+        else:
+            rows.append(Row(f"in-process p50/request {locale} (ms)", inproc or "n/a"))
+            rows.append(Row(f"in-process p99/request {locale} (ms)", inproc or "n/a"))
+    cold = results.get("coldstart")
+    if isinstance(cold, dict):
+        rows.append(_cmp_row(f"cold start, median of {cold['runs']} (ms)",
+                             cold["ours"]["wall_ms"], cold["bare"]["wall_ms"], ".0f",
+                             "<= 1.5x", lambda r: r <= 1.5))
+    else:
+        rows.append(Row("cold start (ms)", cold or "n/a"))
+    web = results.get("web")
+    if isinstance(web, dict):
+        rows.append(_cmp_row("web throughput, verified (req/s)", web["ours"]["rps"],
+                             web["bare"]["rps"], ".0f", ">= 0.75x", lambda r: r >= 0.75))
+        rows.append(_cmp_row("web p99 latency (ms)", web["ours"]["p99_ms"],
+                             web["bare"]["p99_ms"], ".1f"))
+        rows.append(_cmp_row("worker peak RSS after load (MB)", web["ours"]["peak_rss_mb"],
+                             web["bare"]["peak_rss_mb"], ".1f"))
+    else:
+        for name in ("web throughput, verified (req/s)", "web p99 latency (ms)",
+                     "worker peak RSS after load (MB)"):
+            rows.append(Row(name, web or "n/a"))
+    audio = results.get("audio")
+    if isinstance(audio, dict):
+        nc, oc = audio["no_change"], audio["one_change"]
+        rows.append(Row("audio build sv-SE, no change", f"{nc['rendered']} clips, "
+                        f"{nc['seconds']:.2f} s", goal="0 clips, < 1 s",
+                        met="yes" if nc["rendered"] == 0 and nc["seconds"] < 1 else "NO"))
+        rows.append(Row("audio build sv-SE, one string changed",
+                        f"{oc['rendered']} clip(s), {oc['seconds']:.2f} s", goal="1 clip",
+                        met="yes" if oc["rendered"] == 1 else "NO"))
+    else:
+        rows.append(Row("audio build sv-SE, no change", audio or "n/a"))
+        rows.append(Row("audio build sv-SE, one string changed", audio or "n/a"))
+    return rows
+
+
+def table(rows: list[Row]) -> str:
+    head = Row("figure", "ours", "bare", "ratio", "goal", "met")
+    cells = [list(asdict(r).values()) for r in [head, *rows]]
+    widths = [max(len(str(c[i])) for c in cells) for i in range(len(cells[0]))]
+    lines = []
+    for n, c in enumerate(cells):
+        lines.append("  ".join(str(v).ljust(w) if i == 0 else str(v).rjust(w)
+                               for i, (v, w) in enumerate(zip(c, widths, strict=True))))
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def notes_for(results: dict[str, Any]) -> list[str]:
+    notes = [f"{k}: {v}" for k, v in results.get("errors", {}).items()]
+    inproc = results.get("inprocess")
+    if isinstance(inproc, dict):
+        for locale, n in inproc["notes"].items():
+            if not n["stretch_wired"]:
+                notes.append(f"in-process {locale}: StartStretchIntent is not wired yet (no "
+                             "stretch mode); the script ran the rest - re-run when it is")
+            elif not n["stretch_finished"]:
+                notes.append(f"in-process {locale}: stretch session not finished after "
+                             f"{n['stretch_turns']} turns (bound reached)")
+            else:
+                notes.append(f"in-process {locale}: stretch session finished in "
+                             f"{n['stretch_turns']} turns")
+        if not inproc.get("persistence_wired"):
+            notes.append("in-process: build_skill() has no persistence adapter yet; "
+                         "figures are without SQLite - re-run when it is wired")
+        notes.append(f"in-process: {inproc['conversations_per_locale']} conversations/locale, "
+                     f"{inproc['sv-SE']['requests'] + inproc['en-US']['requests']} requests; "
+                     f"bare {inproc['bare']['requests']} LaunchRequests")
+    web = results.get("web")
+    if isinstance(web, dict):
+        for name in ("ours", "bare"):
+            w = web[name]
+            if w["non_200"] or w["errors"]:
+                notes.append(f"web {name}: non-200 {w['non_200']}, connection errors "
+                             f"{w['errors']}")
+        notes.append(f"web: gunicorn {web['workers']} sync workers, {web['clients']} clients, "
+                     f"{web['seconds']} s; ours {web['ours']['ok']} / bare {web['bare']['ok']}"
+                     " requests answered 200")
+    audio = results.get("audio")
+    if isinstance(audio, dict):
+        p = audio["prime"]
+        notes.append(f"audio: prime step rendered {p['rendered']} clips in {p['seconds']:.1f} s "
+                     f"(kept in var/bench/audio-espeak for next runs); changed key "
+                     f"{audio['one_change']['key']!r}")
+    return notes
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    p.add_argument("--quick", action="store_true", help="tiny setting (smoke test)")
+    p.add_argument("--seconds", type=float, default=None,
+                   help="load duration per app (default 10, quick 1)")
+    p.add_argument("--clients", type=int, default=4, help="concurrent load clients")
+    p.add_argument("--runs", type=int, default=None, help="cold-start runs (default 5)")
+    p.add_argument("--conversations", type=int, default=None,
+                   help="scripted conversations per locale (default 200, quick 3)")
+    p.add_argument("--skip-audio", action="store_true", help="leave out the audio rows")
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON results file")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    quick = args.quick
+    seconds = args.seconds if args.seconds is not None else (1.0 if quick else 10.0)
+    runs = args.runs if args.runs is not None else (1 if quick else 5)
+    conversations = args.conversations or (3 if quick else 200)
+    budget = 5.0 if quick else 60.0
+    logging.getLogger().addHandler(logging.NullHandler())  # the skill's warnings: not here
+
+    from bench import audio, coldstart, inprocess, web
+
+    results: dict[str, Any] = {
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
+                    "platform": platform.platform()},
+        "settings": {"quick": quick, "seconds": seconds, "clients": args.clients,
+                     "runs": runs, "conversations": conversations},
+        "errors": {},
+    }
+    started = time.time()
+    with tempfile.TemporaryDirectory(prefix="halsporre-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        steps: list[tuple[str, Callable[[], Any]]] = [
+            ("inprocess", lambda: inprocess.measure(tmp, conversations, budget)),
+            ("coldstart", lambda: coldstart.measure(tmp, runs)),
+            ("web", lambda: web.measure(tmp, seconds, args.clients,
+                                        0.3 if quick else 2.0)),
+        ]
+        if not args.skip_audio:  # last: the build configures logging; its own temp dir
+            steps.append(("audio", lambda: audio.measure(Path(tempfile.mkdtemp(dir=tmp)))))
+        for name, step in steps:
+            print(f"bench: {name} ...", file=sys.stderr, flush=True)
+            try:
+                results[name] = step()
+            except audio.AudioUnavailable as exc:
+                results[name] = "n/a"
+                results["errors"][name] = f"skipped: {exc}"
+            except Exception as exc:  # one broken figure must not hide the others
+                results[name] = "error"
+                results["errors"][name] = f"{type(exc).__name__}: {exc}"
+                traceback.print_exc()
+        if args.skip_audio:
+            results["audio"] = "skipped"
+    results["elapsed_s"] = time.time() - started
+    rows = rows_for(results)
+    results["rows"] = [asdict(r) for r in rows]
+    notes = notes_for(results)
+    results["notes"] = notes
+    print(table(rows))
+    for note in notes:
+        print(f"  * {note}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n",
+                        encoding="utf-8")
+    print(f"results: {args.out}")
+    hard = [k for k, v in results["errors"].items() if not str(v).startswith("skipped")]
+    return 1 if hard else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

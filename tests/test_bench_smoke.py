@@ -1,0 +1,48 @@
+"""The benchmark runs end to end on a tiny setting and prints every row.
+
+Results are NOT asserted here (they depend on the machine); see bench/README.md.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+ROWS = (
+    "in-process p50/request sv-SE",
+    "in-process p99/request sv-SE",
+    "in-process p50/request en-US",
+    "in-process p99/request en-US",
+    "cold start",
+    "web throughput",
+    "web p99 latency",
+    "worker peak RSS",
+    "audio build sv-SE, no change",
+    "audio build sv-SE, one string changed",
+)
+
+
+def test_bench_quick_prints_every_row(tmp_path):
+    pytest.importorskip("gunicorn")
+    out = tmp_path / "results.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--seconds", "1", "--skip-audio",
+         "--out", str(out)],
+        cwd=REPO, capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = proc.stdout.splitlines()
+    assert lines[0].split()[:6] == ["figure", "ours", "bare", "ratio", "goal", "met"]
+    for row in ROWS:
+        assert any(line.startswith(row) for line in lines), (row, proc.stdout)
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert len(data["rows"]) == len(ROWS)
+    assert not data["errors"]
+    for figure in ("inprocess", "coldstart", "web"):
+        assert isinstance(data[figure], dict), figure
+    assert data["web"]["ours"]["ok"] > 0 and data["web"]["bare"]["ok"] > 0
