@@ -136,6 +136,7 @@
       player.onerror = function () { finish(true); };
       current = { id: token, cancel: function () { player.pause(); finish(false); } };
       player.src = step.audio;
+      player.playbackRate = SPEED > 1 ? 16 : 1;  // ?fast=1: clips too (16x is the maximum)
       var started = player.play();
       if (started && started.catch) { started.catch(function () { finish(true); }); }
     });
@@ -186,6 +187,8 @@
   async function play(steps) {
     stopPlayback();
     var token = playToken;
+    // A timed answer (a stretch session) shows each step large as it plays.
+    var captions = steps.some(function (s) { return typeof s.pause_ms === "number"; });
     for (var i = 0; i < steps.length; i++) {
       if (token !== playToken) { return; }
       var step = steps[i];
@@ -193,11 +196,11 @@
         await hold(step.pause_ms, token);
       } else if (step.audio) {
         ringIdle();
-        if (step.text) { $("now").textContent = step.text; }
+        if (step.text && captions) { $("now").textContent = step.text; }
         await playClip(step, token);
       } else if (step.say) {
         ringIdle();
-        $("now").textContent = step.say;
+        if (captions) { $("now").textContent = step.say; }
         await speak(step.say, token);
       }
     }
@@ -234,7 +237,11 @@
     } else {
       $("clinic").hidden = true;
       var card = answer.card;
-      if (card && card.lines && card.lines.length) {
+      var said = (answer.text || "").replace(/\s+/g, " ");
+      var news = card && card.lines ? card.lines.filter(function (line) {
+        return said.indexOf(line.replace(/\s+/g, " ")) < 0;
+      }) : [];
+      if (news.length) {  // only what the answer did not already say
         $("card-title").textContent = card.title || t("card_heading");
         fillList($("card-lines"), card.lines);
         $("card").hidden = false;

@@ -1,0 +1,291 @@
+"""The web voice page in a real browser: headless Debian Chromium driven by Playwright.
+
+A real threaded werkzeug server on loopback runs ``create_app(build_skill(...), verify=True)``:
+the page's JSON endpoints need no Alexa signature, the Alexa endpoint still does.
+``window.speechSynthesis.speak`` is stubbed by an init script that records each call (and
+ends the utterance at once); ``?fast=1`` makes pauses 100x faster.
+
+Skipped (with the reason) only when no chromium binary or no Python playwright exists.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from skill.audio.clips import AUDIO_DIR
+from skill.builder import build_skill
+from skill.config import Settings
+from skill.web import create_app
+
+ROOT = Path(__file__).resolve().parents[1]
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+CHROMIUM = os.environ.get("HALSPORRE_CHROMIUM") or next(
+    (p for p in (shutil.which("chromium"), shutil.which("chromium-browser"), "/usr/bin/chromium")
+     if p and Path(p).is_file()), None)
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--autoplay-policy=no-user-gesture-required",
+]
+
+if CHROMIUM is None:
+    pytest.skip("no chromium binary (apt-get install chromium chromium-driver, or "
+                "scripts/system-deps.sh); the web page's browser tests need it",
+                allow_module_level=True)
+sync_api = pytest.importorskip(
+    "playwright.sync_api",
+    reason="Python playwright is not installed (.venv/bin/pip install playwright; "
+           "no browser download needed, Debian's chromium is used)")
+
+INIT_SCRIPT = """
+window.__spoken = [];
+window.__now = [];
+window.__csp = [];
+document.addEventListener('securitypolicyviolation',
+  function (e) { window.__csp.push(e.violatedDirective + ' ' + e.blockedURI); });
+if (window.speechSynthesis) {
+  window.speechSynthesis.speak = function (u) {
+    window.__spoken.push({text: u.text, lang: u.lang});
+    setTimeout(function () { if (u.onend) { u.onend(new Event('end')); } }, 0);
+  };
+}
+document.addEventListener('DOMContentLoaded', function () {
+  var now = document.getElementById('now');
+  if (!now) { return; }
+  new MutationObserver(function () {
+    var text = now.textContent;
+    if (text && window.__now[window.__now.length - 1] !== text) { window.__now.push(text); }
+  }).observe(now, {childList: true, characterData: true, subtree: true});
+});
+"""
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    db = tmp_path_factory.mktemp("web") / "progress.sqlite3"
+    app = create_app(build_skill(Settings(db_path=db)), verify=True)
+    srv = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{srv.server_port}"
+    finally:
+        srv.shutdown()
+        thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+class Page:
+    """A page plus what it asked the network for."""
+
+    def __init__(self, page, base):
+        self.page = page
+        self.base = base
+        self.requests: list[str] = []
+        page.on("request", lambda r: self.requests.append(r.url))
+
+    def open(self, query: str = "?fast=1") -> None:
+        self.page.goto(self.base + "/" + query)
+        self.page.wait_for_selector("body[data-ready='1']")
+
+    def type_and_send(self, text: str) -> dict:
+        with self.page.expect_response(lambda r: r.url.endswith("/api/talk")) as info:
+            self.page.fill("#text", text)
+            self.page.press("#text", "Enter")
+        return info.value.json()
+
+    def js(self, expr: str):
+        return self.page.evaluate(expr)
+
+
+@pytest.fixture
+def open_page(browser, server):
+    contexts = []
+
+    def make(locale: str = "sv-SE", viewport=None) -> Page:
+        ctx = browser.new_context(locale=locale, viewport=viewport or {"width": 1000,
+                                                                       "height": 900})
+        ctx.add_init_script(INIT_SCRIPT)
+        contexts.append(ctx)
+        return Page(ctx.new_page(), server)
+
+    yield make
+    for ctx in contexts:
+        ctx.close()
+
+
+def _assert_local_only(p: Page) -> None:
+    foreign = [u for u in p.requests if not u.startswith(p.base) and not u.startswith("data:")]
+    assert foreign == [], f"requests outside this server: {foreign}"
+    assert p.js("window.__csp") == []
+
+
+def test_swedish_prognosis_is_answered_and_spoken(open_page):
+    p = open_page("sv-SE")
+    p.open()
+    assert p.js("document.querySelector('input[value=\"sv-SE\"]').checked")
+    assert p.js("document.documentElement.lang") == "sv-SE"
+    answer = p.type_and_send("vad är prognosen")
+    p.page.wait_for_selector("#answer:has-text('sex till nio månader')")
+    assert answer["intent"] == "InfoIntent"
+    clips = [s["audio"] for s in answer["steps"] if "audio" in s]
+    if clips:
+        p.page.wait_for_function(
+            "(u) => performance.getEntriesByType('resource').some(e => e.name.endsWith(u))",
+            arg=clips[0])
+        assert any("/audio/" in u for u in p.requests)
+    else:
+        p.page.wait_for_function("window.__spoken.length > 0")
+        spoken = p.js("window.__spoken")
+        assert {s["lang"] for s in spoken} == {"sv-SE"}
+        assert any("sex till nio månader" in s["text"] for s in spoken)
+    _assert_local_only(p)
+
+
+@pytest.mark.skipif(not (AUDIO_DIR / "sv-SE" / "manifest.json").is_file(),
+                    reason="no sv-SE clips (halsporre audio build --locale sv-SE)")
+def test_swedish_answer_plays_clips_when_they_exist(open_page):
+    p = open_page("sv-SE")
+    p.open()
+    answer = p.type_and_send("vad är prognosen")
+    clips = [s for s in answer["steps"] if "audio" in s]
+    if not clips:
+        pytest.xfail("audio/sv-SE/manifest.json exists but the skill does not put clips into "
+                     "its Swedish SSML yet (ClipLibrary not wired into the interceptors)")
+    p.page.wait_for_function(
+        "(u) => performance.getEntriesByType('resource').some(e => e.name.endsWith(u))",
+        arg=clips[0]["audio"])
+    assert any("sex till nio månader" in s["text"] for s in clips)
+
+
+def test_stretch_session_runs_the_countdown_ring(open_page):
+    p = open_page("sv-SE")
+    p.open("?fast=1")
+    answer = p.type_and_send("starta stretchpasset")
+    pauses = [s["pause_ms"] for s in answer["steps"] if "pause_ms" in s]
+    if answer["intent"] != "StartStretchIntent" or not pauses:
+        pytest.xfail("stretch session not wired into the dialogue yet: 'starta stretchpasset' "
+                     f"got no pauses, answer: {answer['text'][:60]!r}")
+    # the ring shows up and counts down, and is done at least once
+    p.page.wait_for_function("document.getElementById('ring').dataset.done >= 1",
+                             timeout=30_000)
+    p.page.wait_for_function("window.__now.length >= 2", timeout=30_000)
+    texts = p.js("window.__now")
+    assert len(set(texts)) >= 2, texts
+    assert p.js("document.getElementById('ring-bar').getAttribute('stroke-dashoffset')") != "0"
+
+
+def test_pause_button_stops_playback_and_sends_pausa(open_page):
+    p = open_page("sv-SE")
+    p.open("")  # real timing: the hold is still running when we press pause
+    answer = p.type_and_send("starta stretchpasset")
+    if not any("pause_ms" in s for s in answer["steps"]):
+        pytest.xfail("stretch session not wired into the dialogue yet")
+    p.page.wait_for_function("document.getElementById('ring').dataset.running === '1'",
+                             timeout=30_000)
+    with p.page.expect_request(lambda r: r.url.endswith("/api/talk")) as info:
+        p.page.click("#pause")
+    assert json.loads(info.value.post_data) == {"locale": "sv-SE", "text": "pausa"}
+    assert p.js("document.getElementById('ring').dataset.running") == "0"
+
+
+def test_clinic_number_is_a_tel_link_with_booking_ways(open_page):
+    p = open_page("sv-SE")
+    p.open()
+    answer = p.type_and_send("vad är numret till kliniken")
+    assert answer["clinic"]["tel"] == "tel:+46812326444"
+    link = p.page.locator("a[href='tel:+46812326444']")
+    link.wait_for(state="visible")
+    assert "08-123 264 44" in link.inner_text()
+    assert "1177" in p.page.locator("#booking").inner_text()
+    p.page.wait_for_function("window.__spoken.length > 0 || "
+                             "performance.getEntriesByType('resource')"
+                             ".some(e => e.name.includes('/audio/'))")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    p.page.wait_for_timeout(200)
+    p.page.evaluate("document.getElementById('text').blur()")
+    p.page.screenshot(path=str(SCREENSHOTS / "web-sv.png"), full_page=True)
+    _assert_local_only(p)
+
+
+def test_english_page_follows_the_browser_language(open_page):
+    p = open_page("en-GB")
+    p.open()
+    assert p.js("document.querySelector('input[value=\"en-GB\"]').checked")
+    assert p.page.locator("#talk-label").inner_text() == "Press and talk"
+    answer = p.type_and_send("how long does it take to get better")
+    assert answer["locale"] == "en-GB"
+    p.page.wait_for_selector("#answer:has-text('six to nine months')")
+    p.page.wait_for_function("window.__spoken.length > 0")
+    assert {s["lang"] for s in p.js("window.__spoken")} == {"en-GB"}
+    p.page.wait_for_timeout(200)
+    p.page.evaluate("document.getElementById('text').blur()")
+    p.page.screenshot(path=str(SCREENSHOTS / "web-en.png"), full_page=True)
+
+
+def test_language_can_be_switched_on_the_page(open_page):
+    p = open_page("en-US")
+    p.open()
+    p.page.check("input[value='sv-SE']")
+    assert p.page.locator("#talk-label").inner_text() == "Tryck och prata"
+    assert p.js("document.documentElement.lang") == "sv-SE"
+    answer = p.type_and_send("vad är prognosen")
+    assert answer["locale"] == "sv-SE"
+
+
+def test_keyboard_only(open_page):
+    p = open_page("sv-SE")
+    p.open()
+    order = []
+    for _ in range(16):
+        p.page.keyboard.press("Tab")
+        ident = p.js("document.activeElement.id || document.activeElement.value || "
+                     "document.activeElement.tagName")
+        order.append(ident)
+        if ident in ("talk", "text", "send", "pause", "stop"):
+            style = p.js("getComputedStyle(document.activeElement).outlineStyle")
+            assert style not in ("none", ""), f"no visible focus on #{ident}"
+    for a, b in [("talk", "text"), ("text", "send"), ("send", "pause"), ("pause", "resume"),
+                 ("resume", "stop"), ("stop", "start"), ("start", "read-aloud")]:
+        assert a in order and b in order and order.index(a) < order.index(b), order
+    # type and send with the keyboard alone
+    p.page.focus("#text")
+    with p.page.expect_response(lambda r: r.url.endswith("/api/talk")):
+        p.page.keyboard.type("vad är prognosen")
+        p.page.keyboard.press("Enter")
+    p.page.wait_for_selector("#answer:has-text('sex till nio månader')")
+    # the talk button works from the keyboard too (no recognition here: it says so)
+    assert p.page.locator("#answer").get_attribute("aria-live") == "polite"
+    assert p.page.locator("label[for='text']").inner_text()
+
+
+def test_page_headers_and_alexa_endpoint_still_verifies(server):
+    with urllib.request.urlopen(server + "/") as resp:
+        csp = resp.headers["Content-Security-Policy"]
+        assert "default-src 'self'" in csp and "media-src 'self'" in csp
+        assert b'id="talk"' in resp.read()
+    body = json.dumps({"version": "1.0", "request": {"type": "LaunchRequest"}}).encode()
+    for path in ("/alexa", "/"):
+        req = urllib.request.Request(server + path, data=body, method="POST",
+                                     headers={"Content-Type": "application/json"})
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(req)
+        assert err.value.code == 400

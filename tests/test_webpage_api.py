@@ -1,0 +1,351 @@
+"""The web page's JSON API and helpers, through the Flask test client (no browser)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from pathlib import Path
+
+import pytest
+
+from skill.builder import build_skill
+from skill.config import Settings
+from skill.locales import SUPPORTED_LOCALES
+from skill.web import create_app
+from skill.webpage import (
+    COOKIE_NAME,
+    MAX_TEXT_CHARS,
+    STATIC_DIR,
+    ClipCaptions,
+    SessionStore,
+    content_security_policy,
+    ssml_steps,
+    tel_uri,
+    web_store,
+)
+
+
+@pytest.fixture(scope="module")
+def skill(tmp_path_factory):
+    return build_skill(Settings(db_path=tmp_path_factory.mktemp("api") / "progress.sqlite3"))
+
+
+@pytest.fixture
+def app(skill):
+    return create_app(skill, verify=True, web_store=SessionStore(max_sessions=3))
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def talk(client, text, locale="sv-SE", **kw):
+    return client.post("/api/talk", json={"locale": locale, "text": text}, **kw)
+
+
+def set_cookie_header(resp) -> str:
+    cookies = [h for h in resp.headers.getlist("Set-Cookie") if h.startswith(COOKIE_NAME + "=")]
+    assert len(cookies) == 1, resp.headers
+    return cookies[0]
+
+
+# ------------------------------------------------------------------ answers
+
+
+def test_swedish_prognosis(client):
+    resp = talk(client, "vad är prognosen")
+    assert resp.status_code == 200
+    body = resp.get_json()
+    assert body["locale"] == "sv-SE"
+    assert body["intent"] == "InfoIntent"
+    assert "sex till nio månader" in body["text"]
+    assert body["session_open"] is True
+    assert body["steps"] and all(set(s) <= {"say", "audio", "text", "pause_ms"}
+                                 for s in body["steps"])
+    assert body["card"]["title"] and body["card"]["lines"]
+    assert body["clinic"] is None
+    assert resp.headers["Cache-Control"] == "no-store"
+
+
+def test_clinic_number_and_booking(client):
+    body = talk(client, "vad är numret till kliniken").get_json()
+    assert body["intent"] == "ClinicIntent"
+    assert body["clinic"]["phone"] == "08-123 264 44"
+    assert body["clinic"]["tel"] == "tel:+46812326444"
+    assert any("1177" in line for line in body["clinic"]["booking"])
+    assert not any("08-123 264 44" in line for line in body["clinic"]["booking"])
+
+
+def test_start_launches_and_conversation_carries_over(client):
+    body = client.post("/api/start", json={"locale": "en-US"}).get_json()
+    assert body["intent"] == "LaunchRequest"
+    assert body["session_open"] is True
+    first = talk(client, "what is the prognosis", locale="en-US").get_json()
+    assert "six to nine months" in first["text"]
+    # "yes" only means something inside the same skill session
+    nxt = talk(client, "yes", locale="en-US").get_json()
+    assert nxt["intent"] == "AMAZON.YesIntent"
+    assert nxt["text"] and nxt["text"] != first["text"]
+
+
+def test_stop_closes_the_session(client):
+    talk(client, "vad är prognosen")
+    body = talk(client, "sluta").get_json()
+    assert body["session_open"] is False
+
+
+def test_locale_change_keeps_the_web_session(client, app):
+    first = talk(client, "vad är prognosen")
+    set_cookie_header(first)
+    second = talk(client, "what is the prognosis", locale="en-GB")
+    assert second.get_json()["locale"] == "en-GB"
+    assert not second.headers.getlist("Set-Cookie")
+    assert len(web_store(app)) == 1
+
+
+# ------------------------------------------------------------------ cookies and store
+
+
+def test_session_cookie_flags(client):
+    resp = talk(client, "vad är prognosen")
+    header = set_cookie_header(resp)
+    assert "HttpOnly" in header
+    assert "SameSite=Strict" in header
+    assert "Path=/" in header
+    assert "Secure" not in header  # plain http on the local network
+    assert "Expires" not in header and "Max-Age" not in header  # gone with the browser
+    sid = header.split(";", 1)[0].split("=", 1)[1]
+    assert len(sid) >= 40 and re.fullmatch(r"[A-Za-z0-9_-]+", sid)
+    again = talk(client, "vad är numret till kliniken")
+    assert not again.headers.getlist("Set-Cookie")
+
+
+def test_secure_cookie_over_https(client):
+    resp = talk(client, "vad är prognosen", base_url="https://localhost")
+    assert "Secure" in set_cookie_header(resp)
+
+
+def test_store_is_bounded_through_the_app(app):
+    clients = [app.test_client() for _ in range(5)]
+    for c in clients:
+        assert talk(c, "vad är prognosen").status_code == 200
+    assert len(web_store(app)) == 3
+    # the oldest browser lost its session: it is given a new one
+    resp = talk(clients[0], "vad är prognosen")
+    assert resp.status_code == 200
+    set_cookie_header(resp)
+    assert len(web_store(app)) == 3
+
+
+def test_store_expiry_and_lru():
+    now = [0.0]
+    store = SessionStore(max_sessions=2, ttl=60, clock=lambda: now[0])
+    a, _ = store.create()
+    b, _ = store.create()
+    assert store.get(a) is not None  # a is now the most recently used
+    c, _ = store.create()  # evicts b
+    assert b not in store and a in store and c in store
+    now[0] = 59.0
+    assert store.get(c) is not None
+    now[0] = 100.0  # a idle for 100 s, c for 41 s
+    assert a not in store and c in store
+    now[0] = 200.0
+    assert len(store) == 0
+    assert store.get(None) is None and store.get("nope") is None
+    with pytest.raises(ValueError):
+        SessionStore(max_sessions=0)
+
+
+def test_distinct_browsers_get_distinct_skill_users(app):
+    one, two = app.test_client(), app.test_client()
+    talk(one, "vad är prognosen")
+    talk(two, "vad är prognosen")
+    users = {s.user for s in web_store(app)._items.values()}
+    assert len(users) == 2 and all(u.startswith("web-") for u in users)
+
+
+# ------------------------------------------------------------------ bad requests
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"data": "{not json", "content_type": "application/json"}, "not valid JSON"),
+    ({"data": "[1, 2]", "content_type": "application/json"}, "JSON object"),
+    ({"data": "text=hej", "content_type": "application/x-www-form-urlencoded"}, "send JSON"),
+    ({"json": {"locale": "de-DE", "text": "hallo"}}, "unknown locale"),
+    ({"json": {"text": "hej"}}, "unknown locale"),
+    ({"json": {"locale": "sv-SE"}}, "'text' must be a string"),
+    ({"json": {"locale": "sv-SE", "text": 42}}, "'text' must be a string"),
+    ({"json": {"locale": "sv-SE", "text": "   "}}, "'text' is empty"),
+    ({"json": {"locale": "sv-SE", "text": "a" * (MAX_TEXT_CHARS + 1)}}, "too long"),
+])
+def test_bad_talk_requests(client, caplog, kwargs, message):
+    with caplog.at_level(logging.WARNING, logger="skill.webpage"):
+        resp = client.post("/api/talk", **kwargs)
+    assert resp.status_code == 400
+    assert message in resp.get_json()["error"]
+    assert any("rejected" in r.getMessage() and message in r.getMessage()
+               for r in caplog.records)
+
+
+def test_bad_start_requests(client):
+    assert client.post("/api/start", json={"locale": "xx-XX"}).status_code == 400
+    assert client.post("/api/start", data="nope", content_type="application/json"
+                       ).status_code == 400
+
+
+def test_cross_site_requests_are_refused(client):
+    resp = talk(client, "vad är prognosen", headers={"Origin": "https://evil.example"})
+    assert resp.status_code == 400
+    assert "cross-site" in resp.get_json()["error"]
+    ok = talk(client, "vad är prognosen", headers={"Origin": "http://localhost"})
+    assert ok.status_code == 200
+
+
+def test_get_on_api_is_not_allowed(client):
+    assert client.get("/api/talk").status_code == 405
+
+
+def test_utterances_are_not_logged(client, caplog):
+    secret = "vad är prognosen för min vänstra häl zqxj"
+    with caplog.at_level(logging.DEBUG):
+        talk(client, secret)
+        talk(client, "x" * (MAX_TEXT_CHARS + 5))
+    assert "zqxj" not in caplog.text and "x" * 50 not in caplog.text
+
+
+# ------------------------------------------------------------------ page and headers
+
+
+def test_page_and_alexa_share_the_root(client):
+    page = client.get("/")
+    assert page.status_code == 200
+    assert page.mimetype == "text/html"
+    html = page.get_data(as_text=True)
+    assert 'id="talk"' in html and 'id="text"' in html
+    csp = page.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "media-src 'self'" in csp
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert page.headers["X-Content-Type-Options"] == "nosniff"
+    # POST / is still the Alexa endpoint, and it still wants a signature
+    assert client.post("/", json={"version": "1.0", "request": {"type": "LaunchRequest"}}
+                       ).status_code == 400
+    assert client.post("/alexa", data="{}", content_type="application/json"
+                       ).status_code == 400
+    assert client.get("/healthz").get_json()["status"] == "ok"
+
+
+def test_static_files_are_served(client):
+    for name in ("app.js", "style.css", "labels.json"):
+        resp = client.get(f"/web/static/{name}")
+        assert resp.status_code == 200, name
+        resp.close()
+
+
+def test_page_has_no_third_party_references():
+    for path in STATIC_DIR.iterdir():
+        text = path.read_text(encoding="utf-8")
+        for url in re.findall(r"""(?:src|href)\s*=\s*["']([^"']+)""", text):
+            assert url.startswith("/") or url.startswith("tel:"), (path.name, url)
+        assert "http://" not in text and "https://" not in text.replace(
+            "http://www.w3.org/2000/svg", ""), path.name
+
+
+def test_csp_allows_an_external_audio_base():
+    csp = content_security_policy("https://cdn.example.org/halsporre/audio")
+    assert "media-src 'self' https://cdn.example.org;" in csp
+    assert "media-src 'self';" in content_security_policy(None)
+    app = create_app(build_skill(Settings(persistence="none")), verify=False,
+                     audio_base_url="https://clips.example.net/a")
+    assert "https://clips.example.net" in app.test_client().get("/").headers[
+        "Content-Security-Policy"]
+
+
+def test_web_page_can_be_switched_off(skill):
+    app = create_app(skill, verify=True, web_page=False)
+    assert app.test_client().get("/").status_code == 405
+    assert app.test_client().post("/api/talk", json={}).status_code == 404
+
+
+# ------------------------------------------------------------------ labels
+
+
+def test_labels_have_the_same_keys_in_every_locale():
+    labels = json.loads((STATIC_DIR / "labels.json").read_text(encoding="utf-8"))
+    assert set(labels) == set(SUPPORTED_LOCALES)
+    reference = set(labels["sv-SE"])
+    for locale, table in labels.items():
+        assert set(table) == reference, locale
+        assert all(isinstance(v, str) and v.strip() for v in table.values()), locale
+
+
+def test_every_label_used_by_the_page_exists():
+    labels = json.loads((STATIC_DIR / "labels.json").read_text(encoding="utf-8"))
+    used = set(re.findall(r'data-label="([a-z_]+)"', (STATIC_DIR / "index.html").read_text()))
+    used |= set(re.findall(r'\bt\("([a-z_]+)"\)', (STATIC_DIR / "app.js").read_text()))
+    assert used and used <= set(labels["sv-SE"]), used - set(labels["sv-SE"])
+
+
+def test_voice_commands_resolve_to_their_intents():
+    from skill.nlu import Resolver
+
+    labels = json.loads((STATIC_DIR / "labels.json").read_text(encoding="utf-8"))
+    for locale, table in labels.items():
+        resolver = Resolver.for_locale(locale)
+        assert resolver.resolve(table["say_pause"]).intent == "AMAZON.PauseIntent"
+        assert resolver.resolve(table["say_resume"]).intent == "AMAZON.ResumeIntent"
+        assert resolver.resolve(table["say_stop"]).intent == "AMAZON.StopIntent"
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def test_ssml_steps_order_merge_and_captions():
+    ssml = ('<speak>Stå mot väggen. <break time="10000ms"/><break time="5000ms"/>'
+            '<audio src="/audio/sv-SE/abc.mp3"/>Nu <say-as interpret-as="telephone">'
+            '08-123 264 44</say-as> igen.<break time="1.5s"/><break strength="strong"/>'
+            '<audio src="https://x.example/audio/sv-SE/joined/zz.mp3"/></speak>')
+    captions = {"/audio/sv-SE/abc.mp3": "Håll kvar."}
+    steps = ssml_steps(ssml, lambda url: captions.get(url, ""))
+    assert steps == [
+        {"say": "Stå mot väggen."},
+        {"pause_ms": 15000},
+        {"audio": "/audio/sv-SE/abc.mp3", "text": "Håll kvar."},
+        {"say": "Nu 08-123 264 44 igen."},
+        {"pause_ms": 2250},
+        {"audio": "https://x.example/audio/sv-SE/joined/zz.mp3", "text": ""},
+    ]
+    assert ssml_steps("") == []
+    assert ssml_steps("not <ssml") == [{"say": "not <ssml"}]
+
+
+def test_clip_captions_from_the_manifest(tmp_path: Path):
+    folder = tmp_path / "sv-SE"
+    folder.mkdir()
+    (folder / "manifest.json").write_text(json.dumps({
+        "clips": {"Hej hej.": {"file": "a1.mp3", "duration_ms": 900}},
+        "cues": {"count.1": {"file": "c1.mp3", "text": "ett"}},
+    }), encoding="utf-8")
+    captions = ClipCaptions(tmp_path)
+    assert captions("/audio/sv-SE/a1.mp3") == "Hej hej."
+    assert captions("https://cdn.example/base/sv-SE/c1.mp3") == "ett"
+    assert captions("/audio/sv-SE/unknown.mp3") == ""
+    assert captions("/audio/en-US/a1.mp3") == ""
+    assert captions("x") == ""
+
+
+@pytest.mark.parametrize("phone, uri", [
+    ("08-123 264 44", "tel:+46812326444"),
+    ("+46 8 123 264 44", "tel:+46812326444"),
+    ("0046 8 123 264 44", "tel:+46812326444"),
+])
+def test_tel_uri(phone, uri):
+    assert tel_uri(phone) == uri
+
+
+def test_tel_uri_comes_from_the_content():
+    from skill.content import load_content
+
+    for locale in SUPPORTED_LOCALES:
+        assert tel_uri(load_content(locale).text("clinic.phone")) == "tel:+46812326444"
