@@ -27,7 +27,9 @@ from skill.config import Settings
 from skill.web import create_app
 
 ROOT = Path(__file__).resolve().parents[1]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+#: ``HALSPORRE_SCREENSHOTS=1 pytest tests/test_webpage.py`` refreshes docs/screenshots/;
+#: otherwise the screenshots go to pytest's temporary folder (the tree stays clean).
+SCREENSHOTS_DOCS = ROOT / "docs" / "screenshots"
 CHROMIUM = os.environ.get("HALSPORRE_CHROMIUM") or next(
     (p for p in (shutil.which("chromium"), shutil.which("chromium-browser"), "/usr/bin/chromium")
      if p and Path(p).is_file()), None)
@@ -114,6 +116,13 @@ class Page:
 
     def js(self, expr: str):
         return self.page.evaluate(expr)
+
+
+@pytest.fixture
+def shots(tmp_path) -> Path:
+    folder = SCREENSHOTS_DOCS if os.environ.get("HALSPORRE_SCREENSHOTS") else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 @pytest.fixture
@@ -207,7 +216,7 @@ def test_pause_button_stops_playback_and_sends_pausa(open_page):
     assert p.js("document.getElementById('ring').dataset.running") == "0"
 
 
-def test_clinic_number_is_a_tel_link_with_booking_ways(open_page):
+def test_clinic_number_is_a_tel_link_with_booking_ways(open_page, shots):
     p = open_page("sv-SE")
     p.open()
     answer = p.type_and_send("vad är numret till kliniken")
@@ -219,14 +228,13 @@ def test_clinic_number_is_a_tel_link_with_booking_ways(open_page):
     p.page.wait_for_function("window.__spoken.length > 0 || "
                              "performance.getEntriesByType('resource')"
                              ".some(e => e.name.includes('/audio/'))")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     p.page.wait_for_timeout(200)
     p.page.evaluate("document.getElementById('text').blur()")
-    p.page.screenshot(path=str(SCREENSHOTS / "web-sv.png"), full_page=True)
+    p.page.screenshot(path=str(shots / "web-sv.png"), full_page=True)
     _assert_local_only(p)
 
 
-def test_english_page_follows_the_browser_language(open_page):
+def test_english_page_follows_the_browser_language(open_page, shots):
     p = open_page("en-GB")
     p.open()
     assert p.js("document.querySelector('input[value=\"en-GB\"]').checked")
@@ -238,7 +246,7 @@ def test_english_page_follows_the_browser_language(open_page):
     assert {s["lang"] for s in p.js("window.__spoken")} == {"en-GB"}
     p.page.wait_for_timeout(200)
     p.page.evaluate("document.getElementById('text').blur()")
-    p.page.screenshot(path=str(SCREENSHOTS / "web-en.png"), full_page=True)
+    p.page.screenshot(path=str(shots / "web-en.png"), full_page=True)
 
 
 def test_language_can_be_switched_on_the_page(open_page):
