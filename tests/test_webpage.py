@@ -162,7 +162,7 @@ def test_swedish_prognosis_is_answered_and_spoken(open_page):
             arg=clips[0])
         assert any("/audio/" in u for u in p.requests)
     else:
-        p.page.wait_for_function("window.__spoken.length > 0")
+        p.page.wait_for_function("() => window.__spoken.length > 0")
         spoken = p.js("window.__spoken")
         assert {s["lang"] for s in spoken} == {"sv-SE"}
         assert any("sex till nio månader" in s["text"] for s in spoken)
@@ -194,9 +194,9 @@ def test_stretch_session_runs_the_countdown_ring(open_page):
         pytest.xfail("stretch session not wired into the dialogue yet: 'starta stretchpasset' "
                      f"got no pauses, answer: {answer['text'][:60]!r}")
     # the ring shows up and counts down, and is done at least once
-    p.page.wait_for_function("document.getElementById('ring').dataset.done >= 1",
+    p.page.wait_for_function("() => document.getElementById('ring').dataset.done >= 1",
                              timeout=30_000)
-    p.page.wait_for_function("window.__now.length >= 2", timeout=30_000)
+    p.page.wait_for_function("() => window.__now.length >= 2", timeout=30_000)
     texts = p.js("window.__now")
     assert len(set(texts)) >= 2, texts
     assert p.js("document.getElementById('ring-bar').getAttribute('stroke-dashoffset')") != "0"
@@ -208,12 +208,14 @@ def test_pause_button_stops_playback_and_sends_pausa(open_page):
     answer = p.type_and_send("starta stretchpasset")
     if not any("pause_ms" in s for s in answer["steps"]):
         pytest.xfail("stretch session not wired into the dialogue yet")
-    p.page.wait_for_function("document.getElementById('ring').dataset.running === '1'",
+    p.page.wait_for_function("() => document.getElementById('ring').dataset.running === '1'",
                              timeout=30_000)
     with p.page.expect_request(lambda r: r.url.endswith("/api/talk")) as info:
         p.page.click("#pause")
     assert json.loads(info.value.post_data) == {"locale": "sv-SE", "text": "pausa"}
-    assert p.js("document.getElementById('ring').dataset.running") == "0"
+    reply = info.value.response().json()
+    assert reply["intent"] == "AMAZON.PauseIntent"
+    assert reply["session_open"] is True
 
 
 def test_clinic_number_is_a_tel_link_with_booking_ways(open_page, shots):
@@ -225,7 +227,7 @@ def test_clinic_number_is_a_tel_link_with_booking_ways(open_page, shots):
     link.wait_for(state="visible")
     assert "08-123 264 44" in link.inner_text()
     assert "1177" in p.page.locator("#booking").inner_text()
-    p.page.wait_for_function("window.__spoken.length > 0 || "
+    p.page.wait_for_function("() => window.__spoken.length > 0 || "
                              "performance.getEntriesByType('resource')"
                              ".some(e => e.name.includes('/audio/'))")
     p.page.wait_for_timeout(200)
@@ -242,7 +244,7 @@ def test_english_page_follows_the_browser_language(open_page, shots):
     answer = p.type_and_send("how long does it take to get better")
     assert answer["locale"] == "en-GB"
     p.page.wait_for_selector("#answer:has-text('six to nine months')")
-    p.page.wait_for_function("window.__spoken.length > 0")
+    p.page.wait_for_function("() => window.__spoken.length > 0")
     assert {s["lang"] for s in p.js("window.__spoken")} == {"en-GB"}
     p.page.wait_for_timeout(200)
     p.page.evaluate("document.getElementById('text').blur()")
@@ -297,3 +299,117 @@ def test_page_headers_and_alexa_endpoint_still_verifies(server):
         with pytest.raises(urllib.error.HTTPError) as err:
             urllib.request.urlopen(req)
         assert err.value.code == 400
+
+
+# --------------------------------------------------------------------------- the player
+# A stand-in skill with a timed answer (words, a clip, holds), so the page's player is
+# tested whatever state the stretch dialogue is in.
+
+TIMED_SSML = (
+    '<speak>Övning ett: stå med händerna mot väggen.<break time="3000ms"/>'
+    '{clip}Övning två: sätt dig på en stol.<break time="2000ms"/>Bra jobbat!</speak>'
+)
+
+
+def _timed_skill(clip_url: str):
+    from ask_sdk_core.dispatch_components import AbstractRequestHandler
+    from ask_sdk_core.skill_builder import SkillBuilder
+
+    class Timed(AbstractRequestHandler):
+        def can_handle(self, handler_input):
+            return True
+
+        def handle(self, handler_input):
+            clip = f'<audio src="{clip_url}"/>' if clip_url else ""
+            rb = handler_input.response_builder
+            rb.speak(TIMED_SSML.format(clip=clip)).ask("<speak>Fortsätt?</speak>")
+            return rb.response
+
+    sb = SkillBuilder()
+    sb.add_request_handler(Timed())
+    return sb.create()
+
+
+def _first_clip() -> str:
+    manifest = AUDIO_DIR / "sv-SE" / "manifest.json"
+    try:
+        clips = json.loads(manifest.read_text(encoding="utf-8"))["clips"]
+    except (OSError, ValueError, KeyError):
+        return ""
+    entry = next(iter(clips.values()), None)
+    return f"/audio/sv-SE/{entry['file']}" if entry else ""
+
+
+@pytest.fixture(scope="module")
+def timed_server():
+    clip = _first_clip()
+    app = create_app(_timed_skill(clip), verify=True)
+    srv = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{srv.server_port}", clip
+    finally:
+        srv.shutdown()
+        thread.join(timeout=5)
+
+
+def _timed_page(browser, base):
+    ctx = browser.new_context(locale="sv-SE")
+    ctx.add_init_script(INIT_SCRIPT)
+    return ctx, Page(ctx.new_page(), base)
+
+
+def test_player_runs_holds_with_the_ring_and_changes_captions(browser, timed_server):
+    base, clip = timed_server
+    ctx, p = _timed_page(browser, base)
+    try:
+        p.open("?fast=1")
+        answer = p.type_and_send("starta stretchpasset")
+        assert [s for s in answer["steps"] if "pause_ms" in s] == [
+            {"pause_ms": 3000}, {"pause_ms": 2000}]
+        p.page.wait_for_function("() => document.getElementById('ring').dataset.done == 2",
+                                 timeout=20_000)
+        p.page.wait_for_function("() => window.__now.includes('Bra jobbat!')", timeout=20_000)
+        texts = p.js("window.__now")
+        assert texts[0].startswith("Övning ett") and "Övning två: sätt dig på en stol." in texts
+        if clip:
+            assert any(u.endswith(clip) for u in p.requests), p.requests
+        spoken = [s["text"] for s in p.js("window.__spoken")]
+        assert spoken[0] == "Övning ett: stå med händerna mot väggen."
+    finally:
+        ctx.close()
+
+
+def test_player_ring_counts_down_in_real_time_and_pause_stops_it(browser, timed_server):
+    base, _ = timed_server
+    ctx, p = _timed_page(browser, base)
+    try:
+        p.open("")
+        p.type_and_send("starta stretchpasset")
+        p.page.wait_for_function("() => document.getElementById('ring').dataset.running === '1'",
+                                 timeout=10_000)
+        first = int(p.page.inner_text("#ring-seconds"))
+        assert 1 <= first <= 3
+        p.page.wait_for_function(f"() => Number(document.getElementById('ring-seconds')"
+                                 f".textContent) < {first}", timeout=5_000)
+        assert p.page.is_visible("#ring")
+        sent = []
+        paused = {"locale": "sv-SE", "intent": "AMAZON.PauseIntent", "text": "Pausat.",
+                  "steps": [{"say": "Pausat."}], "card": None, "session_open": True,
+                  "clinic": None}
+
+        def reply(route):
+            sent.append(json.loads(route.request.post_data))
+            route.fulfill(status=200, content_type="application/json", body=json.dumps(paused))
+
+        p.page.route("**/api/talk", reply)
+        p.page.click("#pause")
+        p.page.wait_for_selector("#answer:has-text('Pausat.')")
+        assert sent == [{"locale": "sv-SE", "text": "pausa"}]
+        p.page.wait_for_timeout(3500)  # longer than the hold that was running
+        assert p.js("document.getElementById('ring').dataset.running") == "0"
+        assert p.js("document.getElementById('ring').dataset.done") == "0"
+        assert p.page.is_hidden("#ring")
+    finally:
+        ctx.close()
