@@ -24,6 +24,17 @@ class LaunchHandler(AbstractRequestHandler):
                 .set_should_end_session(False).response)
 
 
+class AnyRequestHandler(AbstractRequestHandler):
+    """The same one sentence for any request: the twin for "the SDK on our envelopes"."""
+
+    def can_handle(self, handler_input):
+        return True
+
+    def handle(self, handler_input):
+        return (handler_input.response_builder.speak(SPEECH).ask(SPEECH)
+                .set_should_end_session(False).response)
+
+
 def bare_builder() -> SkillBuilder:
     sb = SkillBuilder()
     sb.add_request_handler(LaunchHandler())
@@ -32,6 +43,13 @@ def bare_builder() -> SkillBuilder:
 
 def bare_skill() -> CustomSkill:
     return bare_builder().create()
+
+
+def bare_any_skill() -> CustomSkill:
+    """One handler answering every request: ours' envelopes cost the SDK this much."""
+    sb = SkillBuilder()
+    sb.add_request_handler(AnyRequestHandler())
+    return sb.create()
 
 
 handler = bare_builder().lambda_handler()

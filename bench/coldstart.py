@@ -4,7 +4,8 @@ LaunchRequest; wall time measured from outside (like hyperfine), median of N run
 Ours: ``skill.lambda_function.handler`` (SQLite persistence in a temp dir, as configured by
 ``HALSPORRE_*``).  Bare: ``bench.bare.handler``.  Runs alternate ours/bare; one untimed run
 of each first writes the ``.pyc`` files, as a deployed package would ship them.
-The child also reports its own import and first-request times.
+The child also reports its own import and first-request times.  ``ours_whatif`` is ours
+with :mod:`bench.whatif`'s lazy API client and C YAML loader (the proposed fixes).
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ ok = isinstance(out, dict) and isinstance(out.get("response"), dict)
 print(json.dumps({"import_ms": (t1 - t0) * 1000, "first_ms": (t2 - t1) * 1000, "ok": ok}))
 """
 
-MODULES = {"ours": "skill.lambda_function", "bare": "bench.bare"}
+MODULES = {"ours": "skill.lambda_function", "bare": "bench.bare",
+           "ours_whatif": "bench.whatif_lambda"}
 
 
 def _event() -> dict[str, Any]:
@@ -64,7 +66,7 @@ def measure(tmp: Path, runs: int) -> dict[str, Any]:
         "BENCH_EVENT": json.dumps(_event()),
     })
     env.pop("PYTHONDONTWRITEBYTECODE", None)
-    samples: dict[str, list[dict[str, Any]]] = {"ours": [], "bare": []}
+    samples: dict[str, list[dict[str, Any]]] = {name: [] for name in MODULES}
     for module in MODULES.values():
         _run_once(module, env)  # writes .pyc files; not timed
     for _ in range(max(1, runs)):

@@ -6,7 +6,11 @@ most :data:`MAX_STRETCH_TURNS` turns), stop; in sv-SE and en-US, SQLite persiste
 temp dir.  Bare: :mod:`bench.bare`'s one-handler skill answering LaunchRequest.  Both go
 through the same :func:`skill.invoke.invoke` (JSON -> RequestEnvelope -> invoke ->
 serialize), which is what Lambda does.  Envelopes are built outside the timed region.
-Ours and bare are measured in alternating blocks so drift hits both alike.
+A third twin, :func:`bench.bare.bare_any_skill`, answers ours' very envelopes (intents,
+slots, session attributes): the gap to it is what our own code costs, the rest is the SDK's
+price for the request shape.  Ours and the twins are measured in alternating blocks so
+drift hits both alike.  Last, ours runs again with :func:`bench.whatif.render_cache`
+(the proposed fix, prototyped) for an "after" p50.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.bare import bare_skill
+from bench.bare import bare_any_skill, bare_skill
 from bench.stats import percentile
 
 LOCALES = ("sv-SE", "en-US")
@@ -32,6 +36,7 @@ class Conversation:
     """What one scripted conversation did: per-request (label, seconds) and notes."""
 
     timings: list[tuple[str, float]] = field(default_factory=list)
+    envelopes: list[dict[str, Any]] = field(default_factory=list)
     stretch_wired: bool = False
     stretch_finished: bool = False
     stretch_turns: int = 0
@@ -64,6 +69,7 @@ def run_conversation(skill: Any, locale: str, user: str) -> Conversation:
         t0 = time.perf_counter()
         response = invoke(skill, envelope)
         conv.timings.append((label, time.perf_counter() - t0))
+        conv.envelopes.append(envelope)
         device.absorb(response)
         return response
 
@@ -120,6 +126,7 @@ def measure(tmp: Path, conversations: int, budget_s: float) -> dict[str, Any]:
     settings = Settings(persistence="sqlite", db_path=tmp / "inprocess.sqlite3")
     ours = build_skill(settings)
     bare = bare_skill()
+    bare_same = bare_any_skill()
     bare_device = LocalDevice(locale="en-US", user_id="amzn1.ask.account.bench-bare")
 
     # warm-up: content, NLU tables, SQLite file, SDK caches
@@ -135,6 +142,7 @@ def measure(tmp: Path, conversations: int, budget_s: float) -> dict[str, Any]:
     ours_t: dict[str, list[float]] = {loc: [] for loc in LOCALES}
     by_label: dict[str, list[float]] = defaultdict(list)
     bare_t: list[float] = []
+    same_t: dict[str, list[float]] = {loc: [] for loc in LOCALES}
     deadline = time.perf_counter() + budget_s
     done = 0
     gc.collect()
@@ -146,14 +154,42 @@ def measure(tmp: Path, conversations: int, budget_s: float) -> dict[str, Any]:
                 by_label[f"{locale}:{label}"].append(s)
             envs = [bare_device.launch() for _ in conv.timings]
             bare_t += _bare_block(bare, envs)
+            same_t[locale] += _bare_block(bare_same, conv.envelopes)
         done += 1
 
     def ms(values: list[float], q: float) -> float:
         return percentile(values, q) * 1000
 
+    # "after": the proposed render memo (bench.whatif), same alternation, half the budget
+    from bench.whatif import render_cache
+
+    undo = render_cache()
+    after_t: dict[str, list[float]] = {loc: [] for loc in LOCALES}
+    after_bare: list[float] = []
+    deadline = time.perf_counter() + budget_s / 2
+    after_done = 0
+    try:
+        for locale in LOCALES:
+            run_conversation(ours, locale, "warm")
+        while after_done < conversations and time.perf_counter() < deadline:
+            for locale in LOCALES:
+                conv = run_conversation(ours, locale, f"{after_done % 8}")
+                after_t[locale] += [s for _, s in conv.timings]
+                after_bare += _bare_block(bare, [bare_device.launch() for _ in conv.timings])
+            after_done += 1
+    finally:
+        undo()
+    whatif: dict[str, Any] = {"fix": "render_cache", "conversations_per_locale": after_done,
+                              "bare_p50_ms": ms(after_bare, 50)}
+    for locale in LOCALES:
+        whatif[locale] = {"p50_ms": ms(after_t[locale], 50)}
+
     result: dict[str, Any] = {
         "conversations_per_locale": done,
         "bare": {"requests": len(bare_t), "p50_ms": ms(bare_t, 50), "p99_ms": ms(bare_t, 99)},
+        "bare_same_envelopes": {loc: {"requests": len(v), "p50_ms": ms(v, 50),
+                                      "p99_ms": ms(v, 99)} for loc, v in same_t.items()},
+        "whatif": whatif,
         "notes": notes,
         "persistence_wired": getattr(ours, "persistence_adapter", None) is not None,
         "by_request_p50_ms": {k: ms(v, 50) for k, v in sorted(by_label.items())},
