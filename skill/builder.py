@@ -14,12 +14,16 @@ from skill.handlers.interceptors import (
     ResponseLogInterceptor,
 )
 from skill.handlers.requests import ErrorHandler, request_handlers
+from skill.persistence import make_persistence_adapter
 
 
 def skill_builder(settings: Settings | None = None) -> CustomSkillBuilder:
     """The builder with handlers, interceptors, API client and (optional) skill id check."""
     settings = settings or Settings.from_env()
-    builder = CustomSkillBuilder(api_client=DefaultApiClient())
+    builder = CustomSkillBuilder(
+        persistence_adapter=make_persistence_adapter(settings),
+        api_client=DefaultApiClient(),
+    )
     if settings.skill_id:
         builder.skill_id = settings.skill_id
     for interceptor in (RequestLogInterceptor(), LocaleInterceptor(), DialogueStateInterceptor()):

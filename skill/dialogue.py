@@ -16,7 +16,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from skill import stretch
 from skill.parts import Cue, Part, Pause, Say, ref
+from skill.progress import count_today_say, ordinal_key
+from skill.session_plan import AudioMode
 
 SECTIONS: tuple[str, ...] = (
     "symptoms", "causes", "prognosis", "treatment", "exercises", "seek_care",
@@ -141,6 +144,13 @@ class UserFacts:
     """What the handler layer knows about the user before the dialogue decides."""
 
     returning: bool = False
+    place_today: Mapping[str, Any] | None = None
+    """A stretch session stopped earlier today (a serialised ``StretchState``)."""
+    checkin_due: bool = False
+    """Three weeks since the first session, and no "is it better?" asked this week."""
+    sessions_today: int = 0
+    has_reminders: bool = False
+    audio_mode: AudioMode = AudioMode.CUE_CLIPS
 
 
 @dataclass(frozen=True)
@@ -160,6 +170,9 @@ class Decision:
     reprompt: list[Part] | None
     card: Card | None = None
     effects: list[str] = field(default_factory=list)
+    """For the handler layer: ``save_place``, ``clear_place``, ``record_completed``,
+    ``mark_checkin``, ``create_reminders``, ``delete_reminders``. Outcomes that change the
+    words (reminders) are inserted before the last part of ``speech``."""
 
     @property
     def ends_session(self) -> bool:
@@ -262,16 +275,174 @@ def _info(state: DialogueState, section: str | None) -> Decision:
     return _section(state, 0)
 
 
+STRETCH_EVENTS: dict[str, str] = {
+    "AMAZON.NextIntent": "next",
+    "AMAZON.PreviousIntent": "previous",
+    "AMAZON.RepeatIntent": "repeat",
+    "AMAZON.PauseIntent": "pause",
+    "AMAZON.ResumeIntent": "resume",
+    "AMAZON.YesIntent": "yes",
+    "AMAZON.MoreIntent": "yes",
+    "StartStretchIntent": "yes",
+    "AMAZON.NoIntent": "no",
+    "AMAZON.StopIntent": "stop",
+    "AMAZON.CancelIntent": "stop",
+    "AMAZON.HelpIntent": "help",
+    "ProgressIntent": "how_many_left",
+}
+
+
+def _stretch_step(state: DialogueState, step: stretch.Step, facts: UserFacts,
+                  lead: list[Part] | None = None) -> Decision:
+    """Turn a stretch step into a decision: keep going, stop (keep place) or finish."""
+    parts = [*(lead or []), *step.parts]
+    state.stretch = step.state.to_dict()
+    if step.stopped:
+        state.mode, state.pending = "menu", None
+        effects = [] if step.state.finished else ["save_place"]
+        return Decision(state=state, speech=parts, reprompt=None, effects=effects)
+    if step.finished:
+        count = facts.sessions_today + 1
+        key = ordinal_key(count)
+        ordinal = ref(key) if key else None
+        parts.append(count_today_say(ordinal, count))
+        state.mode, state.stretch = "menu", None
+        if facts.has_reminders:
+            decision = _menu(state, parts)
+        else:
+            state.pending = "reminders"
+            offer = Say("reminders.offer")
+            decision = _ask(state, [*parts, offer], [offer])
+        decision.effects.append("record_completed")
+        return decision
+    state.mode, state.pending = "stretch", None
+    decision = _ask(state, parts, step.reprompt)
+    decision.effects.append("save_place")
+    return decision
+
+
+def _start_stretch(state: DialogueState, facts: UserFacts, hold: object = None,
+                   only: object = None) -> Decision:
+    step = stretch.start(hold_seconds=hold if hold not in (None, "") else None,
+                         only=only if only not in (None, "") else None,
+                         mode=facts.audio_mode)
+    return _stretch_step(state, step, facts)
+
+
+def _in_stretch(state: DialogueState, event: Event, facts: UserFacts) -> Decision | None:
+    """Route an event inside a running session; ``None`` means "leave the session"."""
+    try:
+        current = stretch.StretchState.from_dict(state.stretch)
+    except ValueError:
+        state.mode, state.stretch = "menu", None
+        return None
+    name = event.name
+    if name == "AMAZON.StartOverIntent":
+        return _start_stretch(state, facts, hold=current.hold_seconds)
+    if name == "SetHoldTimeIntent":
+        step = stretch.advance(current, stretch.Event.set_hold(event.slot("seconds")),
+                               mode=facts.audio_mode)
+    elif name == "ExerciseIntent":
+        step = stretch.advance(current, stretch.Event.only_exercise(event.slot("exercise")),
+                               mode=facts.audio_mode)
+    elif name in STRETCH_EVENTS:
+        step = stretch.advance(current, STRETCH_EVENTS[name], mode=facts.audio_mode)
+    elif name == "AMAZON.FallbackIntent":
+        step = stretch.advance(current, "help", mode=facts.audio_mode)
+    else:
+        return None
+    return _stretch_step(state, step, facts)
+
+
+def _launch(facts: UserFacts) -> Decision:
+    state = DialogueState()
+    if facts.place_today:
+        try:
+            place = stretch.StretchState.from_dict(facts.place_today)
+        except ValueError:
+            place = None
+        if place is not None and not place.finished:
+            state.pending, state.stretch = "continue_place", place.to_dict()
+            number = place.exercise + 1 if place.rep >= stretch.REPS else place.exercise
+            return _ask(state, [Say("welcome.back"),
+                                Say("progress.continue_offer", {"exercise": number})],
+                        [Say("progress.continue_reprompt")])
+    if facts.checkin_due:
+        state.pending = "checkin"
+        decision = _ask(state, [Say("welcome.back"), Say("progress.checkin_question")],
+                        [Say("progress.checkin_reprompt")])
+        decision.effects.append("mark_checkin")
+        return decision
+    welcome = "welcome.back" if facts.returning else "welcome.first"
+    return _ask(state, [Say(welcome)], [Say("welcome.reprompt")])
+
+
+def _answer(state: DialogueState, yes: bool, facts: UserFacts) -> Decision | None:
+    """Yes/no (or "continue"/"start fresh") to the questions that are not about sections."""
+    pending = state.pending
+    if pending == "continue_place":
+        if yes and state.stretch:
+            place = stretch.StretchState.from_dict(state.stretch)
+            return _stretch_step(state, stretch.advance(place, "resume",
+                                                        mode=facts.audio_mode), facts)
+        decision = _menu(state)
+        state.stretch = None
+        decision.effects.append("clear_place")
+        return decision
+    if pending == "checkin":
+        return _menu(state, [Say("progress.checkin_better" if yes
+                                 else "progress.checkin_not_better")])
+    if pending == "reminders":
+        if not yes:
+            return _menu(state, [Say("reminders.declined")])
+        decision = _menu(state)
+        decision.effects.append("create_reminders")
+        return decision
+    if pending == "offer_stretch" and yes:
+        return _start_stretch(state, facts)
+    return None
+
+
 def decide(state: DialogueState, event: Event, facts: UserFacts | None = None) -> Decision:
     """The one place where the conversation moves on."""
     facts = facts or UserFacts()
     name = event.name
     if name == LAUNCH:
-        state = DialogueState()
-        welcome = "welcome.back" if facts.returning else "welcome.first"
-        return _ask(state, [Say(welcome)], [Say("welcome.reprompt")])
+        return _launch(facts)
     if name == SESSION_ENDED:
-        return Decision(state=state, speech=[], reprompt=None)
+        effects = ["save_place"] if state.mode == "stretch" and state.stretch else []
+        return Decision(state=state, speech=[], reprompt=None, effects=effects)
+    if state.mode == "stretch" and state.stretch:
+        decision = _in_stretch(state, event, facts)
+        if decision is not None:
+            return decision
+        state.mode = "menu"
+    if name in ("AMAZON.YesIntent", "AMAZON.NoIntent", "AMAZON.ResumeIntent",
+                "AMAZON.StartOverIntent") and state.pending in (
+                    "continue_place", "checkin", "reminders", "offer_stretch"):
+        if name == "AMAZON.StartOverIntent" and state.pending == "continue_place":
+            return _start_stretch(state, facts)
+        answered = _answer(state, name in ("AMAZON.YesIntent", "AMAZON.ResumeIntent"), facts)
+        if answered is not None:
+            return answered
+    if name == "StartStretchIntent":
+        return _start_stretch(state, facts, hold=event.slot("seconds"))
+    if name == "SetHoldTimeIntent":
+        return _start_stretch(state, facts, hold=event.slot("seconds") or "")
+    if name == "ExerciseIntent":
+        return _start_stretch(state, facts, only=event.slot("exercise") or "0")
+    if name == "ProgressIntent":
+        count = facts.sessions_today
+        lead = Say("progress.count_many", {"count": count}) if count else Say(
+            "progress.none_today")
+        return _menu(state, [lead])
+    if name == "SetRemindersIntent":
+        state.pending = "reminders"
+        return _ask(state, [Say("reminders.times")], [Say("reminders.times_reprompt")])
+    if name == "StopRemindersIntent":
+        decision = _menu(state)
+        decision.effects.append("delete_reminders")
+        return decision
     if name in ("AMAZON.StopIntent", "AMAZON.CancelIntent"):
         return _goodbye(state)
     if name == "AMAZON.HelpIntent":

@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 DEFAULT_APPLICATION_ID = "amzn1.ask.skill.halsporre-local"
-DEFAULT_API_ENDPOINT = "https://api.eu.amazonalexa.com"
+#: No Alexa API behind a local device: time zone and reminders calls are skipped or fail fast.
+DEFAULT_API_ENDPOINT = ""
 
 
 def _timestamp(now: datetime | None = None) -> str:

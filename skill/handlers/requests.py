@@ -58,6 +58,29 @@ class ClinicHandler(AbstractRequestHandler):
         return respond(handler_input, _intent_event(handler_input))
 
 
+class StretchHandler(AbstractRequestHandler):
+    """The guided stretch session: start, hold time, one exercise, how many are left."""
+
+    INTENTS = ("StartStretchIntent", "SetHoldTimeIntent", "ExerciseIntent", "ProgressIntent")
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return any(is_intent_name(n)(handler_input) for n in self.INTENTS)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        return respond(handler_input, _intent_event(handler_input))
+
+
+class RemindersHandler(AbstractRequestHandler):
+    """Daily stretch reminders through the Alexa Reminders API: set or stop them."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return any(is_intent_name(n)(handler_input)
+                   for n in ("SetRemindersIntent", "StopRemindersIntent"))
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        return respond(handler_input, _intent_event(handler_input))
+
+
 class NavigationHandler(AbstractRequestHandler):
     """The built-in intents that work in every state: help, stop, yes, next, repeat ..."""
 
@@ -125,6 +148,8 @@ def request_handlers() -> list[AbstractRequestHandler]:
         LaunchHandler(),
         InfoHandler(),
         ClinicHandler(),
+        StretchHandler(),
+        RemindersHandler(),
         NavigationHandler(),
         SessionEndedHandler(),
         FallbackHandler(),

@@ -6,11 +6,13 @@ import logging
 
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
-from ask_sdk_model.ui import SimpleCard
+from ask_sdk_model.ui import AskForPermissionsConsentCard, SimpleCard
 
 from skill.content import Content
 from skill.dialogue import Decision, DialogueState, Event, UserFacts, decide
 from skill.handlers.interceptors import STATE_ATTR
+from skill.handlers.user import PERMISSION_CARD_ATTR, load_facts, run_effects
+from skill.reminders import REMINDER_SCOPE
 from skill.speech import ClipSource, card_text, plain_text, render
 
 log = logging.getLogger(__name__)
@@ -50,7 +52,9 @@ def build_response(handler_input: HandlerInput, decision: Decision) -> Response:
         builder.set_should_end_session(False)
     else:
         builder.set_should_end_session(True)
-    if decision.card is not None:
+    if attrs.request_attributes.get(PERMISSION_CARD_ATTR):
+        builder.set_card(AskForPermissionsConsentCard(permissions=[REMINDER_SCOPE]))
+    elif decision.card is not None:
         title = plain_text(content, decision.card.title)
         builder.set_card(SimpleCard(
             title=title[:1].upper() + title[1:],
@@ -62,7 +66,9 @@ def build_response(handler_input: HandlerInput, decision: Decision) -> Response:
 
 
 def respond(handler_input: HandlerInput, event: Event, facts: UserFacts | None = None) -> Response:
-    """Decide on ``event`` in the current state and build the response."""
-    state: DialogueState = handler_input.attributes_manager.request_attributes["state"]
-    decision = decide(state, event, facts)
+    """Decide on ``event`` in the current state, carry out its effects, build the response."""
+    attrs = handler_input.attributes_manager.request_attributes
+    state: DialogueState = attrs["state"]
+    decision = decide(state, event, facts or load_facts(handler_input))
+    run_effects(handler_input, decision, attrs["content"])
     return build_response(handler_input, decision)

@@ -1,0 +1,180 @@
+"""What the skill knows about the user (progress, time zone) and the side effects it runs.
+
+The dialogue is pure: it gets :class:`skill.dialogue.UserFacts` before deciding and names
+its side effects in ``Decision.effects``; this module reads and writes the persistent
+progress (through the skill's ``AbstractPersistenceAdapter``) and calls the Reminders API.
+A storage or API failure never stops the answer: the user hears what went wrong.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from ask_sdk_core.exceptions import PersistenceException
+from ask_sdk_core.handler_input import HandlerInput
+
+from skill import progress as prog
+from skill.content import Content
+from skill.dialogue import Decision, UserFacts
+from skill.parts import Part, Say
+from skill.persistence import update_attributes
+from skill.reminders import (
+    DEFAULT_TIMES,
+    ReminderError,
+    create_daily_reminders,
+    delete_all_reminders,
+    delete_reminders,
+    fetch_time_zone,
+)
+from skill.session_plan import mode_for_locale
+
+log = logging.getLogger(__name__)
+
+TZ_ATTR = "tz"
+PERMISSION_CARD_ATTR = "ask_reminder_permission"
+STORAGE_FAILED_ATTR = "storage_failed"
+
+
+def _now(handler_input: HandlerInput) -> datetime:
+    stamp = getattr(handler_input.request_envelope.request, "timestamp", None)
+    if isinstance(stamp, datetime):
+        return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
+    return datetime.now(UTC)
+
+
+def _adapter(handler_input: HandlerInput):
+    return getattr(handler_input.attributes_manager, "_persistence_adapter", None)
+
+
+def user_timezone(handler_input: HandlerInput, locale: str) -> ZoneInfo:
+    """The device's zone (Alexa settings API, cached in the session) or the locale's default."""
+    session = handler_input.attributes_manager.session_attributes
+    name = session.get(TZ_ATTR) if isinstance(session, dict) else None
+    if not isinstance(name, str) or not name:
+        system = handler_input.request_envelope.context.system
+        name = None
+        if system.api_endpoint and system.api_access_token:
+            device = getattr(system.device, "device_id", None)
+            name = fetch_time_zone(handler_input.service_client_factory, device)
+    zone = prog.resolve_timezone(name, locale)
+    if isinstance(session, dict):
+        session[TZ_ATTR] = zone.key
+    return zone
+
+
+def load_progress(handler_input: HandlerInput) -> prog.Progress | None:
+    """The user's stored progress; ``None`` when there is no storage or it failed."""
+    if _adapter(handler_input) is None:
+        return None
+    try:
+        return prog.load_progress(handler_input.attributes_manager.persistent_attributes)
+    except PersistenceException as exc:
+        log.warning("could not read progress: %s", exc)
+        handler_input.attributes_manager.request_attributes[STORAGE_FAILED_ATTR] = True
+        return None
+
+
+def load_facts(handler_input: HandlerInput) -> UserFacts:
+    """Facts for the dialogue; empty facts when storage is off or unreadable."""
+    attrs = handler_input.attributes_manager.request_attributes
+    locale = attrs["locale"]
+    mode = mode_for_locale(locale)
+    progress = load_progress(handler_input)
+    if progress is None:
+        return UserFacts(audio_mode=mode)
+    now, tz = _now(handler_input), user_timezone(handler_input, locale)
+    return UserFacts(
+        returning=progress.first_session_date is not None,
+        place_today=prog.place_for_today(progress, now, tz),
+        checkin_due=prog.checkin_due(progress, now, tz),
+        sessions_today=prog.sessions_today(progress, now, tz),
+        has_reminders=bool(progress.reminder_ids),
+        audio_mode=mode,
+    )
+
+
+def _update(handler_input: HandlerInput, change) -> bool:
+    """Apply ``change(progress)`` in one transaction; False (and logged) on failure."""
+    adapter = _adapter(handler_input)
+    if adapter is None:
+        return True
+
+    def apply(attributes: dict) -> dict:
+        current = prog.load_progress(attributes)
+        change(current)
+        return prog.store_progress(dict(attributes), current)
+
+    try:
+        update_attributes(adapter, handler_input.request_envelope, apply)
+        return True
+    except PersistenceException as exc:
+        log.warning("could not save progress: %s", exc)
+        return False
+
+
+def _reminder_locale(locale: str) -> str:
+    """Alexa speaks reminders itself, and it has no Swedish: use English for sv-SE."""
+    return locale if locale.startswith("en-") else "en-GB"
+
+
+def _reminders(handler_input: HandlerInput, create: bool, tz: ZoneInfo) -> list[Part]:
+    attrs = handler_input.attributes_manager.request_attributes
+    try:
+        client = handler_input.service_client_factory.get_reminder_management_service()
+        if create:
+            from skill.content import load_content
+
+            locale = _reminder_locale(attrs["locale"])
+            text = load_content(locale).text("reminders.spoken_text")
+            tokens = create_daily_reminders(client, DEFAULT_TIMES, tz.key, locale, text,
+                                            now=_now(handler_input))
+            saved = _update(handler_input, lambda p: prog.set_reminder_ids(p, tokens))
+            return [Say("reminders.created")] + ([] if saved else [Say("progress.not_saved")])
+        known: list[str] = []
+
+        def forget(p: prog.Progress) -> None:
+            known.extend(prog.clear_reminder_ids(p))
+
+        _update(handler_input, forget)
+        deleted = delete_reminders(client, known) if known else delete_all_reminders(client)
+        return [Say("reminders.stopped" if deleted else "reminders.none_to_stop")]
+    except ReminderError as exc:
+        log.warning("reminders: %s", exc.kind)
+        if exc.kind == "permission":
+            attrs[PERMISSION_CARD_ATTR] = True
+            return [Say("reminders.need_permission")]
+        return [Say("reminders.rate_limited" if exc.kind == "rate_limited" else "reminders.error")]
+    except Exception as exc:  # no API client / endpoint (console): say so, never crash
+        log.warning("reminders unavailable: %s", exc)
+        return [Say("reminders.error")]
+
+
+def run_effects(handler_input: HandlerInput, decision: Decision, content: Content) -> None:
+    """Carry out the decision's side effects; words they add go before its last part."""
+    if not decision.effects:
+        return
+    attrs = handler_input.attributes_manager.request_attributes
+    now = _now(handler_input)
+    tz = user_timezone(handler_input, attrs["locale"])
+    extra: list[Part] = []
+    stretch_state = decision.state.stretch
+    saved = True
+    for effect in decision.effects:
+        if effect == "save_place" and stretch_state:
+            saved &= _update(handler_input, lambda p: prog.save_place(p, stretch_state, now, tz))
+        elif effect == "clear_place":
+            saved &= _update(handler_input, prog.clear_place)
+        elif effect == "record_completed":
+            saved &= _update(handler_input, lambda p: prog.record_completed(p, now, tz))
+        elif effect == "mark_checkin":
+            saved &= _update(handler_input, lambda p: prog.mark_checkin_asked(p, now, tz))
+        elif effect in ("create_reminders", "delete_reminders"):
+            extra += _reminders(handler_input, effect == "create_reminders", tz)
+    if not saved or attrs.get(STORAGE_FAILED_ATTR):
+        if "record_completed" in decision.effects or "save_place" in decision.effects:
+            extra.append(Say("progress.not_saved"))
+    if extra:
+        at = max(len(decision.speech) - 1, 0)
+        decision.speech[at:at] = extra
