@@ -364,12 +364,11 @@ def _launch(facts: UserFacts) -> Decision:
         if place is not None and not place.finished:
             state.pending, state.stretch = "continue_place", place.to_dict()
             number = place.exercise + 1 if place.rep >= stretch.REPS else place.exercise
-            return _ask(state, [Say("welcome.back"),
-                                Say("progress.continue_offer", {"exercise": number})],
+            return _ask(state, [Say("progress.continue_offer", {"exercise": number})],
                         [Say("progress.continue_reprompt")])
     if facts.checkin_due:
         state.pending = "checkin"
-        decision = _ask(state, [Say("welcome.back"), Say("progress.checkin_question")],
+        decision = _ask(state, [Say("progress.checkin_question")],
                         [Say("progress.checkin_reprompt")])
         decision.effects.append("mark_checkin")
         return decision
