@@ -1,8 +1,10 @@
 """Figures 3 and 5: webservice throughput and p99 on loopback under gunicorn (2 sync
 workers), verification ON, then the workers' peak RSS.
 
-Each app (:mod:`bench.wsgi_apps`) runs in its own gunicorn on ``127.0.0.1`` (a free port),
-one after the other.  The load generator is N Python threads, each sending signed
+Each app (:mod:`bench.wsgi_apps`) runs in its own gunicorn on ``127.0.0.1`` (a free port);
+both run at once but only one is loaded at a time: the load alternates between them in
+1-second slices (order flipped every round), so a busy neighbour hits both alike.
+The load generator is N Python threads, each sending signed
 LaunchRequests (test PKI from ``tests/certs.py``; a fresh timestamp every second, so at most
 one RSA signature per client per second) over a new ``http.client`` connection per request
 (sync workers close after each response).  Every loop is bounded in time and count.
@@ -11,6 +13,7 @@ Peak RSS is ``VmHWM`` from ``/proc/<pid>/status`` of each worker after the load.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
@@ -32,7 +35,9 @@ WORKERS = 2
 START_TIMEOUT_S = 30.0
 REQUEST_TIMEOUT_S = 10.0
 MAX_REQUESTS_PER_CLIENT = 1_000_000
-APPS = {"ours": "bench.wsgi_apps:ours_app()", "bare": "bench.wsgi_apps:bare_app()"}
+SLICE_S = 1.0  # load alternates between the apps in slices this long
+APPS = {"ours": "bench.wsgi_apps:ours_app()", "bare": "bench.wsgi_apps:bare_app()",
+        "ours_whatif": "bench.wsgi_apps:ours_whatif_app()"}
 
 
 def free_port() -> int:
@@ -214,12 +219,27 @@ def measure(tmp: Path, seconds: float, clients: int, warmup_s: float) -> dict[st
         "HALSPORRE_DB_PATH": str(tmp / "web.sqlite3"),
     })
     result: dict[str, Any] = {"workers": WORKERS, "clients": clients, "seconds": seconds}
-    for name, app in APPS.items():
-        with Gunicorn(app, env, tmp / f"gunicorn-{name}.log") as server:
+    rounds = max(1, round(seconds / SLICE_S))
+    loads = {name: Load() for name in APPS}
+    rss: dict[str, dict[int, int]] = {}
+    with contextlib.ExitStack() as stack:
+        servers = {name: stack.enter_context(Gunicorn(app, env, tmp / f"gunicorn-{name}.log"))
+                   for name, app in APPS.items()}
+        for server in servers.values():
             run_load(server.port, signer, clients, warmup_s)
-            load = run_load(server.port, signer, clients, seconds)
-            workers = server.workers()
-            rss = {pid: _kb(pid, "VmHWM") for pid in workers}
+        for r in range(rounds):  # alternate slices (and their order) so drift hits both
+            for name in (list(APPS) if r % 2 == 0 else list(APPS)[::-1]):
+                part = run_load(servers[name].port, signer, clients, seconds / rounds)
+                total = loads[name]
+                total.latencies += part.latencies
+                total.errors += part.errors
+                total.seconds += part.seconds
+                for k, v in part.statuses.items():
+                    total.statuses[k] = total.statuses.get(k, 0) + v
+        for name, server in servers.items():
+            rss[name] = {pid: _kb(pid, "VmHWM") for pid in server.workers()}
+    result["rounds"] = rounds
+    for name, load in loads.items():
         ok = load.statuses.get(200, 0)
         result[name] = {
             "requests": len(load.latencies),
@@ -229,7 +249,7 @@ def measure(tmp: Path, seconds: float, clients: int, warmup_s: float) -> dict[st
             "rps": ok / load.seconds if load.seconds else 0.0,
             "p50_ms": percentile(load.latencies, 50) * 1000,
             "p99_ms": percentile(load.latencies, 99) * 1000,
-            "peak_rss_mb": max(rss.values(), default=0) / 1024,
-            "peak_rss_mb_per_worker": [v / 1024 for v in rss.values()],
+            "peak_rss_mb": max(rss[name].values(), default=0) / 1024,
+            "peak_rss_mb_per_worker": [v / 1024 for v in rss[name].values()],
         }
     return result

@@ -14,6 +14,15 @@ Nothing under ``skill/`` is edited: these patches only let ``python -m bench`` s
 * :func:`render_cache` - **skill/speech.py** ``render``: builds and serialises an
   ElementTree for every speech and reprompt.  Fix: memoise the finished ``Rendered`` per
   (content, parts) when no clip source is used (parts and content are immutable values).
+* :func:`sqlite_reuse` - **skill/persistence.py** ``SQLitePersistenceAdapter._run``: every
+  read and write opens a new connection (``sqlite3.connect`` + ``PRAGMA busy_timeout`` +
+  schema load) and closes it.  Fix: keep one connection per (process id, thread) in a
+  ``threading.local`` and reuse it (WAL and the busy timeout still arbitrate between
+  processes; the pid check keeps a forked worker from using its parent's connection).
+* ``bench.wsgi_apps._OnceSerializer`` - **skill/web.py** ``create_app.alexa``: the body is
+  deserialized into a ``RequestEnvelope`` to pre-check it, then again by flask-ask-sdk.
+  Fix: pre-check with ``json.loads`` only and let the SDK's one deserialization reject
+  malformed bodies (catch its failure and answer 400), or reuse the envelope.
 """
 
 from __future__ import annotations
@@ -79,5 +88,48 @@ def render_cache() -> Callable[[], None]:
 
     def undo() -> None:
         respond.render = original
+
+    return undo
+
+
+def sqlite_reuse() -> Callable[[], None]:
+    """One SQLite connection per (pid, thread, db) instead of one per call; returns undo."""
+    import os
+    import sqlite3
+    import threading
+
+    from skill.persistence import SQLitePersistenceAdapter, _fail
+
+    original = SQLitePersistenceAdapter._run
+    local = threading.local()
+
+    def _run(self, action, fn):
+        self._ensure_ready()
+        key = (os.getpid(), str(self.db_path))
+        conns = local.__dict__.setdefault("conns", {})
+        conn = conns.get(key)
+        try:
+            if conn is None:
+                conn = conns[key] = self._connect()
+            return fn(conn)
+        except sqlite3.Error as exc:
+            conns.pop(key, None)
+            raise _fail(action, self.db_path, exc) from exc
+
+    SQLitePersistenceAdapter._run = _run
+
+    def undo() -> None:
+        SQLitePersistenceAdapter._run = original
+
+    return undo
+
+
+def inprocess_fixes() -> Callable[[], None]:
+    """Every in-process fix at once (render memo + SQLite reuse); returns undo."""
+    undos = [render_cache(), sqlite_reuse()]
+
+    def undo() -> None:
+        for u in reversed(undos):
+            u()
 
     return undo
