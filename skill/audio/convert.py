@@ -8,8 +8,10 @@ SSML ``<audio>`` takes MP3 (MPEG-2 layer III), 48 kbps, 16000/22050/24000 Hz, at
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -139,13 +141,16 @@ def concat_parts(parts: Sequence[Path | int], dest: Path) -> Path:
     joined = "".join(f"[p{i}]" for i in range(len(labels)))
     graph = f"{pre};{joined}concat=n={len(labels)}:v=0:a=1[out]"
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(dest.name + ".part")
-    ffmpeg(*inputs, "-filter_complex", graph, "-map", "[out]", *_ENCODE_ARGS, str(tmp))
-    length = duration_ms(tmp)
-    if length > MAX_CLIP_MS:
+    # unique per writer: two requests may join the same clips at the same time
+    tmp = dest.with_name(f"{dest.name}.{os.getpid()}.{threading.get_ident()}.part")
+    try:
+        ffmpeg(*inputs, "-filter_complex", graph, "-map", "[out]", *_ENCODE_ARGS, str(tmp))
+        length = duration_ms(tmp)
+        if length > MAX_CLIP_MS:
+            raise ConvertError(f"joined clip is {length} ms, over Alexa's {MAX_CLIP_MS} ms")
+        tmp.replace(dest)
+    finally:
         tmp.unlink(missing_ok=True)
-        raise ConvertError(f"joined clip is {length} ms, over Alexa's {MAX_CLIP_MS} ms")
-    tmp.replace(dest)
     return dest
 
 
