@@ -60,14 +60,14 @@ def rows_for(results: dict[str, Any]) -> list[Row]:
                                  o["p50_ms"], inproc["bare_same_envelopes"][locale]["p50_ms"],
                                  ".3f"))
             w = inproc["whatif"]
-            rows.append(_cmp_row(f"  p50 what-if render memo+SQLite reuse {locale} (ms)",
+            rows.append(_cmp_row(f"  p50 what-if render/plan memo+SQLite {locale} (ms)",
                                  w[locale]["p50_ms"], w["bare_p50_ms"], ".3f", "<= 1.5x",
                                  lambda r: r <= 1.5))
         else:
             rows.append(Row(f"in-process p50/request {locale} (ms)", inproc or "n/a"))
             rows.append(Row(f"in-process p99/request {locale} (ms)", inproc or "n/a"))
             rows.append(Row(f"  p50 vs bare on ours' envelopes {locale} (ms)", inproc or "n/a"))
-            rows.append(Row(f"  p50 what-if render memo+SQLite reuse {locale} (ms)",
+            rows.append(Row(f"  p50 what-if render/plan memo+SQLite {locale} (ms)",
                             inproc or "n/a"))
     cold = results.get("coldstart")
     if isinstance(cold, dict):

@@ -179,7 +179,7 @@ def measure(tmp: Path, conversations: int, budget_s: float) -> dict[str, Any]:
             after_done += 1
     finally:
         undo()
-    whatif: dict[str, Any] = {"fix": "render_cache+sqlite_reuse",
+    whatif: dict[str, Any] = {"fix": "render_cache+sqlite_reuse+plan_cache",
                               "conversations_per_locale": after_done,
                               "bare_p50_ms": ms(after_bare, 50)}
     for locale in LOCALES:
