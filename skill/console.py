@@ -15,9 +15,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from skill.audio.clips import ClipCaptions
 from skill.builder import build_skill
 from skill.envelopes import LocalDevice, slot_json
-from skill.invoke import invoke
+from skill.invoke import FrontEnd, invoke
 from skill.nlu import Resolver
 from skill.speech import ssml_to_text
 
@@ -55,6 +56,47 @@ class Turn:
         return (self.response.get("response") or {}).get("shouldEndSession") is False
 
 
+class Speaker:
+    """Plays clips with a local player and speaks text with espeak-ng (``--speak``)."""
+
+    VOICES = {"sv-SE": "sv", "en-US": "en-us", "en-GB": "en-gb"}
+
+    def __init__(self, locale: str, player: list[str], espeak: str | None) -> None:
+        self.locale, self.player, self.espeak = locale, player, espeak
+
+    @classmethod
+    def find(cls, locale: str) -> Speaker | None:
+        import shutil
+
+        from skill.audio.player import find_player
+
+        player = find_player()
+        return cls(locale, player, shutil.which("espeak-ng")) if player else None
+
+    def describe(self) -> str:
+        voice = f", text through {self.espeak}" if self.espeak else ""
+        return f"(--speak: clips through {self.player[0]}{voice})"
+
+    def play_clip(self, src: str) -> None:
+        from urllib.parse import urlsplit
+
+        from skill.audio.clips import AUDIO_DIR
+        from skill.audio.player import play as play_file
+
+        parts = urlsplit(src).path.split("/")
+        if self.locale in parts:
+            path = AUDIO_DIR.joinpath(*parts[parts.index(self.locale):])
+            if path.is_file():
+                play_file(path, self.player)
+
+    def say_text(self, text: str) -> None:
+        import subprocess
+
+        if self.espeak:
+            subprocess.run([self.espeak, "-v", self.VOICES.get(self.locale, "en-us"), text],
+                           check=False, capture_output=True, timeout=120)
+
+
 class ConsoleSession:
     """A simulated Alexa device talking to the Skill in-process."""
 
@@ -64,13 +106,15 @@ class ConsoleSession:
         self.resolver = Resolver.for_locale(locale)
         self.device = LocalDevice(locale=locale, user_id=f"amzn1.ask.account.{user}")
         self.invocation = self.resolver.invocation_name.lower()
+        self.captions = ClipCaptions()
+        self.front_end = FrontEnd("console")
 
     def _run(self, utterance: str | None, intent: str | None, slots: dict[str, Any],
              envelope: dict[str, Any]) -> Turn:
-        response = invoke(self.skill, envelope)
+        response = invoke(self.skill, envelope, self.front_end)
         self.device.absorb(response)
         turn = Turn(utterance, intent, slots, envelope, response, "")
-        turn.text = ssml_to_text(turn.ssml)
+        turn.text = ssml_to_text(turn.ssml, self.captions)
         return turn
 
     def launch(self) -> Turn:
@@ -103,8 +147,13 @@ class ConsoleSession:
         return self._run(utterance, resolution.intent, slots_out, envelope)
 
 
-def play(ssml: str, out: TextIO, fast: bool, sleep: Callable[[float], None] = time.sleep) -> None:
-    """Print the words of ``ssml``, waiting out its breaks with a countdown."""
+def play(ssml: str, out: TextIO, fast: bool, sleep: Callable[[float], None] = time.sleep,
+         caption: Callable[[str], str] | None = None, speaker: Speaker | None = None) -> None:
+    """Print the words of ``ssml``, waiting out its breaks with a countdown.
+
+    ``caption`` gives the words of a pre-rendered clip; ``speaker`` plays clips and text
+    aloud (``--speak``).
+    """
     try:
         root = ET.fromstring(ssml)
     except ET.ParseError:
@@ -117,6 +166,9 @@ def play(ssml: str, out: TextIO, fast: bool, sleep: Callable[[float], None] = ti
         text = " ".join("".join(line).split())
         if text:
             out.write(text + "\n")
+            out.flush()
+            if speaker is not None:
+                speaker.say_text(text)
         line.clear()
 
     def wait() -> None:
@@ -134,7 +186,23 @@ def play(ssml: str, out: TextIO, fast: bool, sleep: Callable[[float], None] = ti
 
     def walk(element: ET.Element) -> None:
         nonlocal pending_ms
-        if element.tag == "break":
+        if element.tag == "audio":
+            if pending_ms:
+                flush_words()
+                wait()
+            words = caption(element.get("src", "")) if caption else ""
+            if speaker is not None:
+                flush_words()
+                line.append(words)
+                text = " ".join("".join(line).split())
+                if text:
+                    out.write(text + "\n")
+                    out.flush()
+                line.clear()
+                speaker.play_clip(element.get("src", ""))
+            else:
+                line.append(" " + words + " ")
+        elif element.tag == "break":
             flush_words()
             time_attr = element.get("time", "0ms")
             pending_ms += int(float(time_attr[:-2])) if time_attr.endswith("ms") \
@@ -156,8 +224,9 @@ def play(ssml: str, out: TextIO, fast: bool, sleep: Callable[[float], None] = ti
     wait()
 
 
-def _show(turn: Turn, out: TextIO, fast: bool) -> None:
-    play(turn.ssml, out, fast)
+def _show(turn: Turn, out: TextIO, fast: bool, caption: Callable[[str], str] | None = None,
+          speaker: Speaker | None = None) -> None:
+    play(turn.ssml, out, fast, caption=caption, speaker=speaker)
     card = turn.card
     if card:
         body = card.get("content") or card.get("text") or ""
@@ -172,13 +241,17 @@ def run_chat(locale: str, as_json: bool, fast: bool, speak: bool, user: str,
     """The ``halsporre chat`` loop; the skill is opened straight away."""
     session = ConsoleSession(locale, user=user)
     interactive = hasattr(stdin, "isatty") and stdin.isatty()  # type: ignore[attr-defined]
+    speaker = Speaker.find(locale) if speak else None
+    if speak:
+        stdout.write((speaker.describe() if speaker else
+                      "(--speak: no sound player found; showing text only)") + "\n")
 
     def emit(turn: Turn) -> None:
         if as_json:
             stdout.write(turn.to_json() + "\n")
             stdout.flush()
         else:
-            _show(turn, stdout, fast)
+            _show(turn, stdout, fast, session.captions, speaker)
 
     emit(session.launch())
     while True:

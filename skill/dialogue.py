@@ -34,7 +34,7 @@ INTENT_SECTIONS: dict[str, str] = {
 }
 MODES = ("menu", "info", "clinic", "stretch", "confirm_delete")
 PENDING = ("next_section", "offer_stretch", "repeat_number", "continue_place", "checkin",
-           "reminders")
+           "reminders", "delete_data")
 
 LAUNCH = "LaunchRequest"
 SESSION_ENDED = "SessionEndedRequest"
@@ -171,8 +171,8 @@ class Decision:
     card: Card | None = None
     effects: list[str] = field(default_factory=list)
     """For the handler layer: ``save_place``, ``clear_place``, ``record_completed``,
-    ``mark_checkin``, ``create_reminders``, ``delete_reminders``. Outcomes that change the
-    words (reminders) are inserted before the last part of ``speech``."""
+    ``mark_checkin``, ``create_reminders``, ``delete_reminders``, ``delete_data``.
+    Outcomes that change the words are inserted before the last part of ``speech``."""
 
     @property
     def ends_session(self) -> bool:
@@ -399,6 +399,12 @@ def _answer(state: DialogueState, yes: bool, facts: UserFacts) -> Decision | Non
         return decision
     if pending == "offer_stretch" and yes:
         return _start_stretch(state, facts)
+    if pending == "delete_data":
+        if not yes:
+            return _menu(state, [Say("privacy.kept")])
+        decision = _menu(state)
+        decision.effects.append("delete_data")
+        return decision
     return None
 
 
@@ -418,7 +424,7 @@ def decide(state: DialogueState, event: Event, facts: UserFacts | None = None) -
         state.mode = "menu"
     if name in ("AMAZON.YesIntent", "AMAZON.NoIntent", "AMAZON.ResumeIntent",
                 "AMAZON.StartOverIntent") and state.pending in (
-                    "continue_place", "checkin", "reminders", "offer_stretch"):
+                    "continue_place", "checkin", "reminders", "offer_stretch", "delete_data"):
         if name == "AMAZON.StartOverIntent" and state.pending == "continue_place":
             return _start_stretch(state, facts)
         answered = _answer(state, name in ("AMAZON.YesIntent", "AMAZON.ResumeIntent"), facts)
@@ -438,6 +444,9 @@ def decide(state: DialogueState, event: Event, facts: UserFacts | None = None) -
     if name == "SetRemindersIntent":
         state.pending = "reminders"
         return _ask(state, [Say("reminders.times")], [Say("reminders.times_reprompt")])
+    if name == "DeleteDataIntent":
+        state.pending = "delete_data"
+        return _ask(state, [Say("privacy.delete_confirm")], [Say("privacy.delete_reprompt")])
     if name == "StopRemindersIntent":
         decision = _menu(state)
         decision.effects.append("delete_reminders")

@@ -15,9 +15,9 @@ from __future__ import annotations
 import logging
 import string
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from skill.content import Content
 from skill.parts import REF_PREFIX, Cue, Part, Pause, Say
@@ -94,21 +94,73 @@ def _join_sentence(words: list[str], text: str) -> None:
         words.append(text)
 
 
+def _say_ssml(root: ET.Element, pieces: list[tuple[str, bool]]) -> None:
+    for chunk, is_phone in pieces:
+        if is_phone:
+            el = ET.SubElement(root, "say-as", {"interpret-as": "telephone"})
+            el.text = chunk
+        else:
+            _append_text(root, chunk)
+    _append_text(root, " ")
+
+
+def _joined(parts: Sequence[Part], content: Content, clips: Any,
+            max_audio_tags: int) -> str | None:
+    """One ``<audio>`` for the whole answer when it needs more clips than Alexa allows.
+
+    Only when every sentence and cue has a clip; silences are joined in too. ``None``
+    when joining is not needed or not possible (then each clip gets its own tag).
+    """
+    if not hasattr(clips, "fit"):
+        return None
+    items: list[Any] = []
+    for part in parts:
+        if isinstance(part, Say):
+            clip = clips.lookup(plain_text(content, part))
+        elif isinstance(part, Cue):
+            clip = clips.cue(part.name)
+        else:
+            items.append(part.ms)
+            continue
+        if clip is None:
+            return None
+        items.append(clip)
+    if sum(not isinstance(i, int) for i in items) <= max_audio_tags:
+        return None
+    fitted = clips.fit(items, max_audio_tags)
+    if not fitted or len(fitted) != 1 or isinstance(fitted[0], int):
+        log.warning("%s: could not join %d clips into one", content.locale, len(items))
+        return None
+    return fitted[0].url
+
+
 def render(
     parts: Sequence[Part],
     content: Content,
     clips: ClipSource | None = None,
+    max_audio_tags: int | None = None,
 ) -> Rendered:
-    """Render ``parts`` for ``content.locale``; with ``clips``, sentences become audio."""
+    """Render ``parts`` for ``content.locale``; with ``clips``, sentences become audio.
+
+    ``max_audio_tags`` (Alexa: 5) joins an answer of more clips into one clip; ``None``
+    (our own front ends) keeps one tag per clip so pauses stay visible.
+    """
     root = ET.Element("speak")
     words: list[str] = []
     audio_tags = 0
     missing: list[str] = []
+    joined = _joined(parts, content, clips, max_audio_tags) \
+        if clips is not None and max_audio_tags is not None else None
+    if joined:
+        ET.SubElement(root, "audio", src=joined)
+        audio_tags = 1
     for part in parts:
         if isinstance(part, Say):
             pieces = fill(content, part)
             sentence = "".join(chunk for chunk, _ in pieces)
             _join_sentence(words, sentence)
+            if joined:
+                continue
             url = clips.clip_url(sentence) if clips else None
             if url:
                 ET.SubElement(root, "audio", src=url)
@@ -117,24 +169,20 @@ def render(
             if clips is not None:
                 missing.append(sentence)
                 log.warning("no clip for %s:%s, using text speech", content.locale, part.key)
-            for chunk, is_phone in pieces:
-                if is_phone:
-                    el = ET.SubElement(root, "say-as", {"interpret-as": "telephone"})
-                    el.text = chunk
-                else:
-                    _append_text(root, chunk)
-            _append_text(root, " ")
+            _say_ssml(root, pieces)
         elif isinstance(part, Pause):
-            _break(root, part.ms)
+            if not joined:
+                _break(root, part.ms)
         elif isinstance(part, Cue):
+            _join_sentence(words, content.text(f"cue.{part.name}"))
+            if joined:
+                continue
             url = clips.cue_url(part.name) if clips else None
             if url:
                 ET.SubElement(root, "audio", src=url)
                 audio_tags += 1
             else:
-                cue_text = content.text(f"cue.{part.name}")
-                _append_text(root, cue_text + " ")
-            _join_sentence(words, content.text(f"cue.{part.name}"))
+                _append_text(root, content.text(f"cue.{part.name}") + " ")
         else:  # pragma: no cover - the Part union is closed
             raise TypeError(f"unknown part {part!r}")
     ssml = ET.tostring(root, encoding="unicode")
@@ -143,13 +191,29 @@ def render(
                     missing_clips=missing)
 
 
-def ssml_to_text(ssml: str) -> str:
-    """The words an SSML document says, for logs and consoles."""
+def ssml_to_text(ssml: str, caption: Callable[[str], str] | None = None) -> str:
+    """The words an SSML document says, for logs and consoles.
+
+    ``caption`` gives the words of an ``<audio>`` clip from its URL (pre-rendered speech).
+    """
     try:
         root = ET.fromstring(ssml)
     except ET.ParseError:
         return ssml
-    return " ".join("".join(root.itertext()).split())
+    chunks: list[str] = []
+
+    def walk(element: ET.Element) -> None:
+        if element.tag == "audio" and caption is not None:
+            chunks.append(" " + caption(element.get("src", "")) + " ")
+        elif element.text:
+            chunks.append(element.text)
+        for child in element:
+            walk(child)
+            if child.tail:
+                chunks.append(child.tail)
+
+    walk(root)
+    return " ".join("".join(chunks).split())
 
 
 def card_text(content: Content, parts: Iterable[Say]) -> str:

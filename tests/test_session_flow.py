@@ -6,18 +6,24 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from skill.audio.clips import ClipCaptions
 from skill.builder import build_skill
 from skill.config import Settings
 from skill.envelopes import LocalDevice, slot_json
-from skill.invoke import invoke
+from skill.invoke import FrontEnd, invoke
 from skill.speech import ssml_to_text
 from tests.alexa_api_standin import REMINDERS_PATH, AlexaApiStandin
 
 MAX_TURNS = 40
 
 
+CAPTIONS = ClipCaptions()
+
+
 def say(response: dict) -> str:
-    return ssml_to_text(response["response"].get("outputSpeech", {}).get("ssml", ""))
+    """The words spoken, including those of pre-rendered (Swedish) clips."""
+    ssml = response["response"].get("outputSpeech", {}).get("ssml", "")
+    return ssml_to_text(ssml, CAPTIONS)
 
 
 class User:
@@ -29,7 +35,7 @@ class User:
         self.device = LocalDevice(locale=locale, user_id=user_id, api_endpoint=endpoint)
 
     def send(self, envelope: dict) -> dict:
-        response = invoke(self.skill, envelope)
+        response = invoke(self.skill, envelope, FrontEnd("test"))
         self.device.absorb(response)
         return response
 

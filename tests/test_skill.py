@@ -10,6 +10,7 @@ import pytest
 from ask_sdk_core.serialize import DefaultSerializer
 from ask_sdk_model import ResponseEnvelope
 
+from skill.audio.clips import ClipCaptions
 from skill.builder import build_skill
 from skill.config import Settings
 from skill.envelopes import LocalDevice, slot_json
@@ -42,8 +43,12 @@ def check_valid(response: dict) -> dict:
     return body
 
 
+CAPTIONS = ClipCaptions()
+
+
 def say(body: dict) -> str:
-    return ssml_to_text((body.get("outputSpeech") or {}).get("ssml", ""))
+    """The words spoken, including those of pre-rendered (Swedish) clips."""
+    return ssml_to_text((body.get("outputSpeech") or {}).get("ssml", ""), CAPTIONS)
 
 
 @pytest.mark.parametrize("locale", ["sv-SE", "en-US", "en-GB"])
@@ -67,12 +72,26 @@ def test_launch_and_session_end(skill, locale: str) -> None:
     assert "outputSpeech" not in ended
 
 
-def test_clinic_card_and_telephone_in_swedish(skill) -> None:
-    device = LocalDevice(locale="sv-SE")
+def test_clinic_card_and_telephone(skill) -> None:
+    device = LocalDevice(locale="en-GB")
     body = check_valid(invoke(skill, device.intent("ClinicIntent")))
     assert '<say-as interpret-as="telephone">08-123 264 44</say-as>' in body["outputSpeech"]["ssml"]
-    assert "08-123 264 44" in body["card"]["content"] and "1177" in body["card"]["content"]
-    assert say(body).startswith("Mottagningens nummer är 08-123 264 44")
+    assert say(body).startswith("The clinic's number is 08-123 264 44")
+    swedish = check_valid(invoke(skill, LocalDevice(locale="sv-SE").intent("ClinicIntent")))
+    assert "08-123 264 44" in swedish["card"]["content"] and "1177" in swedish["card"]["content"]
+    assert say(swedish).startswith("Mottagningens nummer är 08-123 264 44")
+
+
+def test_swedish_speaks_through_clips_within_alexas_limits(skill) -> None:
+    device = LocalDevice(locale="sv-SE")
+    for intent in CUSTOM + BUILT_INS:
+        body = check_valid(invoke(skill, device.intent(intent)))
+        ssml = body.get("outputSpeech", {}).get("ssml", "<speak/>")
+        root = ET.fromstring(ssml)
+        audio = list(root.iter("audio"))
+        assert audio, f"{intent}: Swedish must be pre-rendered audio, got {ssml}"
+        assert len(audio) <= 5
+        assert "".join(root.itertext()).strip() == "", f"{intent}: text left for Alexa"
 
 
 def test_section_slot_resolution_is_used(skill) -> None:

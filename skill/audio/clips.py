@@ -21,6 +21,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+
+from skill.locales import SUPPORTED_LOCALES
 
 log = logging.getLogger(__name__)
 
@@ -182,3 +185,50 @@ class ClipLibrary:
             return list(parts)
         joined = self.combine(parts)
         return [joined] if joined else None
+
+
+class ClipCaptions:
+    """Clip URL -> the words it speaks, from each locale's ``manifest.json`` (read lazily).
+
+    Matches on ``<locale>/<file>`` so it works whatever the audio base URL is.
+    """
+
+    def __init__(self, audio_dir: Path | None = None) -> None:
+        self.audio_dir = Path(audio_dir) if audio_dir is not None else AUDIO_DIR
+        self._maps: dict[str, tuple[float, dict[str, str]]] = {}
+        self._lock = threading.Lock()
+
+    def _map(self, locale: str) -> dict[str, str]:
+        path = self.audio_dir / locale / "manifest.json"
+        try:
+            mtime = path.stat().st_mtime
+        except OSError:
+            return {}
+        with self._lock:
+            cached = self._maps.get(locale)
+            if cached and cached[0] == mtime:
+                return cached[1]
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        mapping: dict[str, str] = {}
+        for text, entry in (data.get("clips") or {}).items():
+            if isinstance(entry, Mapping) and entry.get("file"):
+                mapping[f"{locale}/{entry['file']}"] = text
+        for entry in (data.get("cues") or {}).values():
+            if isinstance(entry, Mapping) and entry.get("file"):
+                mapping[f"{locale}/{entry['file']}"] = str(entry.get("text") or "♪")
+        with self._lock:
+            self._maps[locale] = (mtime, mapping)
+        return mapping
+
+    def __call__(self, url: str) -> str:
+        parts = urlsplit(url).path.rstrip("/").split("/")
+        if len(parts) < 2:
+            return ""
+        for locale in SUPPORTED_LOCALES:
+            if locale in parts:
+                key = "/".join(parts[parts.index(locale):])
+                return self._map(locale).get(key, "")
+        return ""

@@ -11,17 +11,25 @@ from ask_sdk_core.dispatch_components import (
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
 
+from skill.config import Settings
 from skill.content import load_content
 from skill.dialogue import DialogueState
-from skill.locales import resolve_locale
+from skill.locales import ALEXA_LOCALES, resolve_locale
 
 log = logging.getLogger(__name__)
 
 STATE_ATTR = "state"
 
 
+ALEXA_AUDIO_TAG_LIMIT = 5
+
+
 class LocaleInterceptor(AbstractRequestInterceptor):
-    """Choose the locale to answer in (unknown -> English, logged) and load its words."""
+    """Choose the locale (unknown -> English, logged), load its words and, for locales
+    Alexa cannot speak (Swedish), the pre-rendered clips that speak them."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings()
 
     def process(self, handler_input: HandlerInput) -> None:
         requested = getattr(handler_input.request_envelope.request, "locale", None)
@@ -29,6 +37,12 @@ class LocaleInterceptor(AbstractRequestInterceptor):
         attrs = handler_input.attributes_manager.request_attributes
         attrs["locale"] = locale
         attrs["content"] = load_content(locale)
+        attrs["max_audio_tags"] = getattr(handler_input.context, "audio_tag_limit",
+                                          ALEXA_AUDIO_TAG_LIMIT)
+        if locale not in ALEXA_LOCALES:
+            from skill.audio.clips import ClipLibrary
+
+            attrs["clips"] = ClipLibrary.cached(locale, base_url=self.settings.audio_base_url)
 
 
 class DialogueStateInterceptor(AbstractRequestInterceptor):

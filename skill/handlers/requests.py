@@ -11,6 +11,7 @@ from ask_sdk_model import Response
 
 from skill.dialogue import INTENT_SECTIONS, LAUNCH, SESSION_ENDED, Decision, DialogueState, Event
 from skill.handlers.respond import build_response, respond, slot_ids
+from skill.handlers.user import forget_user
 from skill.parts import Say
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,27 @@ class StretchHandler(AbstractRequestHandler):
 
     def handle(self, handler_input: HandlerInput) -> Response:
         return respond(handler_input, _intent_event(handler_input))
+
+
+class PrivacyHandler(AbstractRequestHandler):
+    """"Delete my data": forget the user's stored progress after a spoken yes."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_intent_name("DeleteDataIntent")(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        return respond(handler_input, _intent_event(handler_input))
+
+
+class SkillDisabledHandler(AbstractRequestHandler):
+    """The user disabled the skill: forget everything stored about them."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_request_type("AlexaSkillEvent.SkillDisabled")(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        forget_user(handler_input)
+        return handler_input.response_builder.response
 
 
 class RemindersHandler(AbstractRequestHandler):
@@ -150,6 +172,8 @@ def request_handlers() -> list[AbstractRequestHandler]:
         ClinicHandler(),
         StretchHandler(),
         RemindersHandler(),
+        PrivacyHandler(),
+        SkillDisabledHandler(),
         NavigationHandler(),
         SessionEndedHandler(),
         FallbackHandler(),

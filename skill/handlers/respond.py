@@ -44,11 +44,12 @@ def build_response(handler_input: HandlerInput, decision: Decision) -> Response:
     attrs = handler_input.attributes_manager
     content: Content = attrs.request_attributes["content"]
     clips = clip_source(handler_input)
+    limit = attrs.request_attributes.get("max_audio_tags")
     builder = handler_input.response_builder
     if decision.speech:
-        builder.speak(render(decision.speech, content, clips).ssml)
+        builder.speak(render(decision.speech, content, clips, limit).ssml)
     if decision.reprompt is not None:
-        builder.ask(render(decision.reprompt, content, clips).ssml)
+        builder.ask(render(decision.reprompt, content, clips, limit).ssml)
         builder.set_should_end_session(False)
     else:
         builder.set_should_end_session(True)

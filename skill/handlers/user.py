@@ -151,6 +151,28 @@ def _reminders(handler_input: HandlerInput, create: bool, tz: ZoneInfo) -> list[
         return [Say("reminders.error")]
 
 
+def forget_user(handler_input: HandlerInput) -> bool:
+    """Delete everything stored about this user; True when done (or nothing was stored)."""
+    adapter = _adapter(handler_input)
+    if adapter is None:
+        return True
+    try:
+        adapter.delete_attributes(handler_input.request_envelope)
+    except PersistenceException as exc:
+        log.warning("could not delete stored data: %s", exc)
+        return False
+    log.info("stored data deleted for user %s", pseudonym(handler_input))
+    return True
+
+
+def pseudonym(handler_input: HandlerInput) -> str:
+    """A short one-way hash of the user id, for logs (never the id itself)."""
+    from skill.privacy import hash_id
+
+    user = getattr(handler_input.request_envelope.context.system.user, "user_id", None)
+    return hash_id(user)
+
+
 def run_effects(handler_input: HandlerInput, decision: Decision, content: Content) -> None:
     """Carry out the decision's side effects; words they add go before its last part."""
     if not decision.effects:
@@ -170,6 +192,9 @@ def run_effects(handler_input: HandlerInput, decision: Decision, content: Conten
             saved &= _update(handler_input, lambda p: prog.record_completed(p, now, tz))
         elif effect == "mark_checkin":
             saved &= _update(handler_input, lambda p: prog.mark_checkin_asked(p, now, tz))
+        elif effect == "delete_data":
+            extra.append(Say("privacy.deleted" if forget_user(handler_input)
+                             else "privacy.delete_failed"))
         elif effect in ("create_reminders", "delete_reminders"):
             extra += _reminders(handler_input, effect == "create_reminders", tz)
     if not saved or attrs.get(STORAGE_FAILED_ATTR):
