@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from ask_sdk_core.api_client import DefaultApiClient
+from typing import Any
+
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_core.skill_builder import CustomSkillBuilder
+from ask_sdk_model.services import ApiClient
 
 from skill.config import Settings
 from skill.handlers.interceptors import (
@@ -17,12 +19,30 @@ from skill.handlers.requests import ErrorHandler, request_handlers
 from skill.persistence import make_persistence_adapter
 
 
+class LazyApiClient(ApiClient):
+    """ask-sdk's ``DefaultApiClient``, imported on the first Alexa API call.
+
+    ``DefaultApiClient`` pulls in ``requests`` (about 80 ms of a cold start), and only the
+    reminders and time-zone calls need it; most requests never do.
+    """
+
+    def __init__(self) -> None:
+        self._client: Any = None
+
+    def invoke(self, request: Any) -> Any:
+        if self._client is None:
+            from ask_sdk_core.api_client import DefaultApiClient
+
+            self._client = DefaultApiClient()
+        return self._client.invoke(request)
+
+
 def skill_builder(settings: Settings | None = None) -> CustomSkillBuilder:
     """The builder with handlers, interceptors, API client and (optional) skill id check."""
     settings = settings or Settings.from_env()
     builder = CustomSkillBuilder(
         persistence_adapter=make_persistence_adapter(settings),
-        api_client=DefaultApiClient(),
+        api_client=LazyApiClient(),
     )
     if settings.skill_id:
         builder.skill_id = settings.skill_id

@@ -180,9 +180,14 @@ class Decision:
 
 
 def _ask(state: DialogueState, speech: list[Part], reprompt: list[Part],
-         card: Card | None = None) -> Decision:
-    """An open turn: remember what was said so "repeat" can say it again."""
-    state.last = list(speech)[-MAX_REMEMBERED_PARTS:]
+         card: Card | None = None, remember: bool = True) -> Decision:
+    """An open turn: remember what was said so "repeat" can say it again.
+
+    A stretch turn is not remembered word for word (``remember=False``): "repeat" there
+    means "repeat this exercise", which the stretch state can replay, and the long timed
+    answers would only bloat the session attributes sent back and forth every turn.
+    """
+    state.last = list(speech)[-MAX_REMEMBERED_PARTS:] if remember else []
     state.last_reprompt = list(reprompt)[-MAX_REMEMBERED_PARTS:]
     return Decision(state=state, speech=speech, reprompt=reprompt, card=card)
 
@@ -316,7 +321,7 @@ def _stretch_step(state: DialogueState, step: stretch.Step, facts: UserFacts,
         decision.effects.append("record_completed")
         return decision
     state.mode, state.pending = "stretch", None
-    decision = _ask(state, parts, step.reprompt)
+    decision = _ask(state, parts, step.reprompt, remember=False)
     decision.effects.append("save_place")
     return decision
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -90,6 +91,7 @@ class SQLitePersistenceAdapter(AbstractPersistenceAdapter):
         self.partition_keygen = partition_keygen
         self._ready = False
         self._ready_lock = threading.Lock()
+        self._local = threading.local()
 
     # -- connections -------------------------------------------------------------------
 
@@ -99,7 +101,28 @@ class SQLitePersistenceAdapter(AbstractPersistenceAdapter):
             check_same_thread=True,
         )
         conn.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
+        # WAL's documented safe level: no corruption, and a committed transaction survives
+        # a killed process; only a power cut may lose the last commit. Spares an fsync a write.
+        conn.execute("PRAGMA synchronous = NORMAL")
         return conn
+
+    def _connection(self) -> sqlite3.Connection:
+        """This thread's connection, opened once (a forked worker opens its own)."""
+        pid = os.getpid()
+        conn = getattr(self._local, "conn", None)
+        if conn is None or getattr(self._local, "pid", None) != pid:
+            conn = self._connect()
+            self._local.conn, self._local.pid = conn, pid
+        return conn
+
+    def _drop_connection(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        self._local.conn = None
+        if conn is not None:
+            try:
+                conn.close()
+            except sqlite3.Error:
+                pass
 
     def _ensure_ready(self) -> None:
         if self._ready:
@@ -129,15 +152,14 @@ class SQLitePersistenceAdapter(AbstractPersistenceAdapter):
     def _run(self, action: str, fn: Callable[[sqlite3.Connection], Any]) -> Any:
         self._ensure_ready()
         try:
-            conn = self._connect()
+            conn = self._connection()
         except sqlite3.Error as exc:
             raise _fail("open", self.db_path, exc) from exc
         try:
             return fn(conn)
         except sqlite3.Error as exc:
+            self._drop_connection()  # a broken or locked connection is not reused
             raise _fail(action, self.db_path, exc) from exc
-        finally:
-            conn.close()
 
     @staticmethod
     def _transaction(conn: sqlite3.Connection, body: Callable[[], Any]) -> Any:

@@ -12,6 +12,7 @@ does not matter for a stretch.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -321,9 +322,13 @@ def _fits(segment: Segment, mode: AudioMode, limits: AlexaLimits) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=512)
 def reps_per_response(exercise: int, hold_seconds: int, mode: AudioMode = AudioMode.CUE_CLIPS,
                       *, only: bool = False, limits: AlexaLimits = LIMITS) -> int:
-    """The most repetitions one response can carry (the ONE place this is decided)."""
+    """The most repetitions one response can carry (the ONE place this is decided).
+
+    Pure and cached: every stretch turn asks, and the answer depends only on the arguments.
+    """
     _check_args(exercise, hold_seconds, [1])
     for n in range(REPS, 0, -1):
         chunks = [list(range(start, min(start + n, REPS + 1)))

@@ -134,6 +134,16 @@ def _joined(parts: Sequence[Part], content: Content, clips: Any,
     return fitted[0].url
 
 
+_CACHE_SIZE = 2048
+_cache: dict[tuple, Rendered] = {}
+
+
+def _cache_key(parts: Sequence[Part], content: Content) -> tuple:
+    return (id(content), content.locale, tuple(
+        (p.key, tuple(sorted(p.params.items()))) if isinstance(p, Say) else p
+        for p in parts))
+
+
 def render(
     parts: Sequence[Part],
     content: Content,
@@ -143,8 +153,30 @@ def render(
     """Render ``parts`` for ``content.locale``; with ``clips``, sentences become audio.
 
     ``max_audio_tags`` (Alexa: 5) joins an answer of more clips into one clip; ``None``
-    (our own front ends) keeps one tag per clip so pauses stay visible.
+    (our own front ends) keeps one tag per clip so pauses stay visible. Text-only answers
+    are pure functions of (content, parts) and are cached: the same few dozen answers
+    make up nearly every conversation.
     """
+    if clips is not None:
+        return _render(parts, content, clips, max_audio_tags)
+    try:
+        key = _cache_key(parts, content)
+        hit = _cache.get(key)
+    except TypeError:  # an unhashable param: render without the cache
+        return _render(parts, content, None, None)
+    if hit is None:
+        if len(_cache) >= _CACHE_SIZE:
+            _cache.clear()
+        hit = _cache[key] = _render(parts, content, None, None)
+    return Rendered(hit.ssml, hit.text, hit.audio_tags, list(hit.missing_clips))
+
+
+def _render(
+    parts: Sequence[Part],
+    content: Content,
+    clips: ClipSource | None,
+    max_audio_tags: int | None,
+) -> Rendered:
     root = ET.Element("speak")
     words: list[str] = []
     audio_tags = 0

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
+from typing import Any
 
 from ask_sdk_core.exceptions import AskSdkException
 from ask_sdk_core.skill import CustomSkill
@@ -41,6 +43,35 @@ NO_VERIFY_WARNING = (
 
 def _error(message: str, status: int = 400):
     return jsonify({"error": message}), status
+
+
+class ReusingSerializer:
+    """The skill's serializer, but a body checked by :func:`create_app` is parsed only once.
+
+    The endpoint deserializes each body itself to answer 400 (not flask-ask-sdk's 500) for a
+    malformed envelope; the SDK's dispatch then asks for the same payload again and gets
+    the same object from this thread's last parse instead of a second full parse.
+    """
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self._last = threading.local()
+
+    def deserialize(self, payload: str, obj_type: Any) -> Any:
+        last = getattr(self._last, "hit", None)
+        self._last.hit = None
+        if last is not None and last[1] is obj_type and last[0] == payload:
+            return last[2]
+        return self._inner.deserialize(payload=payload, obj_type=obj_type)
+
+    def remember(self, payload: str, obj_type: Any) -> Any:
+        """Deserialize ``payload`` and keep it for the next :meth:`deserialize` of it."""
+        value = self._inner.deserialize(payload=payload, obj_type=obj_type)
+        self._last.hit = (payload, obj_type, value)
+        return value
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
 
 
 def create_app(
@@ -85,6 +116,8 @@ def create_app(
         log.warning(NO_VERIFY_WARNING)
     if skill_id:
         verifiers.append(SkillIdVerifier(skill_id))
+    if not isinstance(skill.serializer, ReusingSerializer):
+        skill.serializer = ReusingSerializer(skill.serializer)
     adapter = SkillAdapter(
         skill=skill, skill_id=skill_id or "halsporre", verifiers=verifiers, app=app
     )
@@ -96,7 +129,7 @@ def create_app(
             text = raw.decode("utf-8")
             if not isinstance(json.loads(text), dict):
                 raise ValueError("not a JSON object")
-            skill.serializer.deserialize(payload=text, obj_type=RequestEnvelope)
+            skill.serializer.remember(text, RequestEnvelope)
         except (ValueError, AskSdkException):
             log.warning("Alexa request rejected: malformed request body")
             return _error("malformed request body")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from ask_sdk_core.exceptions import PersistenceException
@@ -28,7 +29,7 @@ from skill.reminders import (
     delete_reminders,
     fetch_time_zone,
 )
-from skill.session_plan import mode_for_locale
+from skill.session_plan import AudioMode, mode_for_locale
 
 log = logging.getLogger(__name__)
 
@@ -76,23 +77,50 @@ def load_progress(handler_input: HandlerInput) -> prog.Progress | None:
         return None
 
 
+class StoredFacts:
+    """:class:`skill.dialogue.UserFacts`, read from storage only when the dialogue asks.
+
+    Most turns (reading the leaflet, the clinic) never look at progress, so they cost no
+    storage read; a launch or the end of a stretch session does.
+    """
+
+    def __init__(self, handler_input: HandlerInput, audio_mode: AudioMode) -> None:
+        self._handler_input = handler_input
+        self.audio_mode = audio_mode
+
+    @cached_property
+    def _stored(self) -> tuple[prog.Progress, datetime, ZoneInfo] | None:
+        progress = load_progress(self._handler_input)
+        if progress is None:
+            return None
+        locale = self._handler_input.attributes_manager.request_attributes["locale"]
+        return progress, _now(self._handler_input), user_timezone(self._handler_input, locale)
+
+    @property
+    def returning(self) -> bool:
+        return self._stored is not None and self._stored[0].first_session_date is not None
+
+    @property
+    def place_today(self) -> dict | None:
+        return prog.place_for_today(*self._stored) if self._stored else None
+
+    @property
+    def checkin_due(self) -> bool:
+        return prog.checkin_due(*self._stored) if self._stored else False
+
+    @property
+    def sessions_today(self) -> int:
+        return prog.sessions_today(*self._stored) if self._stored else 0
+
+    @property
+    def has_reminders(self) -> bool:
+        return bool(self._stored and self._stored[0].reminder_ids)
+
+
 def load_facts(handler_input: HandlerInput) -> UserFacts:
-    """Facts for the dialogue; empty facts when storage is off or unreadable."""
-    attrs = handler_input.attributes_manager.request_attributes
-    locale = attrs["locale"]
-    mode = mode_for_locale(locale)
-    progress = load_progress(handler_input)
-    if progress is None:
-        return UserFacts(audio_mode=mode)
-    now, tz = _now(handler_input), user_timezone(handler_input, locale)
-    return UserFacts(
-        returning=progress.first_session_date is not None,
-        place_today=prog.place_for_today(progress, now, tz),
-        checkin_due=prog.checkin_due(progress, now, tz),
-        sessions_today=prog.sessions_today(progress, now, tz),
-        has_reminders=bool(progress.reminder_ids),
-        audio_mode=mode,
-    )
+    """Facts for the dialogue, read lazily; empty when storage is off or unreadable."""
+    locale = handler_input.attributes_manager.request_attributes["locale"]
+    return StoredFacts(handler_input, mode_for_locale(locale))  # type: ignore[return-value]
 
 
 def _update(handler_input: HandlerInput, change) -> bool:
