@@ -166,11 +166,48 @@ def worst_seconds(parts: Sequence[Part], contents: Sequence[Content] | None = No
     return max(estimate_seconds(parts, c, limits) for c in (contents or _all_contents()))
 
 
+def _parts_key(parts: Sequence[Part]) -> tuple:
+    return tuple((p.key, tuple(sorted(p.params.items()))) if isinstance(p, Say) else p
+                 for p in parts)
+
+
 def check_response(parts: Sequence[Part], reprompt: Sequence[Part], mode: AudioMode,
                    *, budget_seconds: float | None = None,
                    contents: Sequence[Content] | None = None,
                    limits: AlexaLimits = LIMITS) -> float:
-    """Raise :class:`PlanError` unless one response fits; return its worst-case seconds."""
+    """Raise :class:`PlanError` unless one response fits; return its worst-case seconds.
+
+    With every locale's content (the default), results are cached: each stretch turn
+    checks its answer, and the set of possible answers is small and fixed.
+    """
+    if contents is not None:
+        return _check_response(parts, reprompt, mode, budget_seconds, contents, limits)
+    try:
+        return _checked(_parts_key(parts), _parts_key(reprompt), mode, budget_seconds, limits,
+                        tuple(parts), tuple(reprompt))
+    except TypeError:  # unhashable params: check without the cache
+        return _check_response(parts, reprompt, mode, budget_seconds, None, limits)
+
+
+_check_cache: dict[tuple, float] = {}
+
+
+def _checked(parts_key: tuple, reprompt_key: tuple, mode: AudioMode,
+             budget_seconds: float | None, limits: AlexaLimits,
+             parts: tuple[Part, ...], reprompt: tuple[Part, ...]) -> float:
+    key = (parts_key, reprompt_key, mode, budget_seconds, limits)
+    hit = _check_cache.get(key)
+    if hit is None:
+        hit = _check_response(parts, reprompt, mode, budget_seconds, None, limits)
+        if len(_check_cache) > 4096:
+            _check_cache.clear()
+        _check_cache[key] = hit
+    return hit
+
+
+def _check_response(parts: Sequence[Part], reprompt: Sequence[Part], mode: AudioMode,
+                    budget_seconds: float | None, contents: Sequence[Content] | None,
+                    limits: AlexaLimits) -> float:
     budget = limits.max_response_seconds if budget_seconds is None else budget_seconds
     seconds = worst_seconds(parts, contents, limits)
     if seconds > budget:
