@@ -390,9 +390,16 @@ def plan_exercise(exercise: int, hold_seconds: int, reps: Sequence[int] = range(
     """The responses that take ``exercise`` through ``reps``; each one checked to fit."""
     reps = list(reps)
     _check_args(exercise, hold_seconds, reps)
+    return list(_plan(exercise, hold_seconds, tuple(reps), only, mode, limits))
+
+
+@functools.lru_cache(maxsize=1024)
+def _plan(exercise: int, hold_seconds: int, reps: tuple[int, ...], only: bool,
+          mode: AudioMode, limits: AlexaLimits) -> tuple[Segment, ...]:
+    """:func:`plan_exercise` without the argument checks, cached (segments are frozen)."""
     n = reps_per_response(exercise, hold_seconds, mode, only=only, limits=limits)
-    segments = [_segment(exercise, hold_seconds, reps[i:i + n], only)
-                for i in range(0, len(reps), n)]
+    segments = tuple(_segment(exercise, hold_seconds, reps[i:i + n], only)
+                     for i in range(0, len(reps), n))
     for segment in segments:
         check_response(segment.parts, segment.reprompt, mode,
                        budget_seconds=limits.segment_budget_seconds, limits=limits)
