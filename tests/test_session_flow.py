@@ -102,9 +102,10 @@ def test_stop_keeps_the_place_and_the_next_launch_offers_to_continue(skill) -> N
     stopped = user.intent("AMAZON.StopIntent", now)
     assert stopped["response"]["shouldEndSession"] is True
     offer = user.launch(now + timedelta(hours=2))
-    assert "Continue where you left off" in say(offer)
-    resumed = user.intent("AMAZON.YesIntent", now + timedelta(hours=2))
-    assert user.device.attributes["state"]["mode"] == "stretch" and say(resumed)
+    assert "stopped at exercise 3" in say(offer)
+    resumed = say(user.intent("AMAZON.YesIntent", now + timedelta(hours=2)))
+    assert "Exercise 3" in resumed and "Exercise 1" not in resumed
+    assert "first session today" in resumed, "the resumed session counts as done"
     tomorrow = user.launch(now + timedelta(days=1))
     assert "Continue where you left off" not in say(tomorrow)
 
@@ -140,8 +141,11 @@ def test_only_exercise_two_and_how_many_left(skill) -> None:
     user.launch()
     two = say(user.intent("ExerciseIntent", exercise="2"))
     assert "Exercise 2" in two and "sole of the foot" in two
+    assert "Exercise 1" not in two and "Exercise 3" not in two
+    assert "session number 1 today" in say(user.intent("ProgressIntent"))
+    user.intent("StartStretchIntent")
     left = say(user.intent("ProgressIntent"))
-    assert "to go" in left or "left" in left
+    assert "6 of 9 holds to go" in left
 
 
 def test_weekly_checkin_from_three_weeks(skill) -> None:
@@ -205,3 +209,49 @@ def test_no_storage_still_answers_and_says_so(tmp_path) -> None:
     user.launch()
     said = " ".join(user.full_session())
     assert "couldn't save your progress" in said
+
+
+def _break_seconds(ssml: str) -> float:
+    import xml.etree.ElementTree as ET
+
+    return sum(int(b.get("time", "0ms")[:-2]) for b in ET.fromstring(ssml).iter("break")) / 1000
+
+
+def test_english_session_is_three_answers_within_alexas_limits(skill) -> None:
+    user = User(skill, "en-US")
+    user.launch()
+    answers = [user.intent("StartStretchIntent")]
+    while user.device.attributes["state"]["mode"] == "stretch":
+        answers.append(user.intent("AMAZON.YesIntent"))
+    assert len(answers) == 3, "one exercise (three holds) per answer"
+    for answer in answers:
+        ssml = answer["response"]["outputSpeech"]["ssml"]
+        words = len(say(answer).split())
+        assert _break_seconds(ssml) + words / 2.2 <= 240
+        assert len(ssml) <= 8000
+
+
+def test_swedish_session_on_alexa_joins_each_answer_into_one_clip(skill) -> None:
+    import shutil
+    import xml.etree.ElementTree as ET
+
+    if not shutil.which("ffmpeg"):
+        pytest.skip("ffmpeg is needed to join clips (apt-get install ffmpeg)")
+    from skill.audio.clips import AUDIO_DIR, ClipLibrary
+
+    user = User(skill, "sv-SE")
+    user.send = lambda envelope: (  # type: ignore[method-assign]
+        user.device.absorb(r := invoke(skill, envelope)) or r)
+    user.launch()
+    answer = user.intent("StartStretchIntent")
+    tags = list(ET.fromstring(answer["response"]["outputSpeech"]["ssml"]).iter("audio"))
+    assert len(tags) == 1, "a timed Swedish answer must be one clip on Alexa"
+    src = tags[0].get("src")
+    assert "/joined/" in src
+    joined = AUDIO_DIR / "sv-SE" / "joined" / src.rsplit("/", 1)[1]
+    assert joined.is_file()
+    from skill.audio.convert import probe
+
+    info = probe(joined)
+    assert 60 <= info.duration_ms / 1000 <= 240
+    assert ClipLibrary.cached("sv-SE") is not None

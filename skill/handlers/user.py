@@ -120,7 +120,9 @@ class StoredFacts:
 def load_facts(handler_input: HandlerInput) -> UserFacts:
     """Facts for the dialogue, read lazily; empty when storage is off or unreadable."""
     locale = handler_input.attributes_manager.request_attributes["locale"]
-    return StoredFacts(handler_input, mode_for_locale(locale))  # type: ignore[return-value]
+    # English cues are spoken words ("Now." "Release."), not tone clips: TEXT mode.
+    mode = mode_for_locale(locale, cue_clips=False)
+    return StoredFacts(handler_input, mode)  # type: ignore[return-value]
 
 
 def _update(handler_input: HandlerInput, change) -> bool:
