@@ -18,3 +18,15 @@ def _private_progress_db():
             os.environ.pop("HALSPORRE_DB_PATH", None)
         else:
             os.environ["HALSPORRE_DB_PATH"] = old
+
+
+@pytest.fixture
+def alexa_api(monkeypatch):
+    """A local HTTPS stand-in for the Alexa API (reminders, settings), trusted by requests."""
+    from tests.alexa_api_standin import AlexaApiStandin
+
+    with AlexaApiStandin() as standin:
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(standin.ca_file))
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+        monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+        yield standin

@@ -24,12 +24,8 @@ TEXT = "Time for your heel stretches."
 
 
 @pytest.fixture
-def api(monkeypatch):
-    with AlexaApiStandin() as standin:
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(standin.ca_file))
-        monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-        monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
-        yield standin
+def api(alexa_api):
+    return alexa_api
 
 
 def envelope(endpoint: str, locale: str = "en-US") -> RequestEnvelope:

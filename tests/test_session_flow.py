@@ -12,7 +12,7 @@ from skill.config import Settings
 from skill.envelopes import LocalDevice, slot_json
 from skill.invoke import FrontEnd, invoke
 from skill.speech import ssml_to_text
-from tests.alexa_api_standin import REMINDERS_PATH, AlexaApiStandin
+from tests.alexa_api_standin import REMINDERS_PATH
 
 MAX_TURNS = 40
 
@@ -163,12 +163,8 @@ def test_weekly_checkin_from_three_weeks(skill) -> None:
 
 
 @pytest.fixture
-def api(monkeypatch):
-    with AlexaApiStandin() as standin:
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(standin.ca_file))
-        monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-        monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
-        yield standin
+def api(alexa_api):
+    return alexa_api
 
 
 def test_reminders_created_after_yes_and_deleted_on_request(skill, api) -> None:

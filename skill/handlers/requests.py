@@ -6,7 +6,7 @@ import logging
 
 from ask_sdk_core.dispatch_components import AbstractExceptionHandler, AbstractRequestHandler
 from ask_sdk_core.handler_input import HandlerInput
-from ask_sdk_core.utils import get_intent_name, is_intent_name, is_request_type
+from ask_sdk_core.utils import get_intent_name, is_request_type
 from ask_sdk_model import Response
 
 from skill.dialogue import INTENT_SECTIONS, LAUNCH, SESSION_ENDED, Decision, DialogueState, Event
@@ -39,46 +39,53 @@ class LaunchHandler(AbstractRequestHandler):
         return respond(handler_input, Event(LAUNCH))
 
 
-class InfoHandler(AbstractRequestHandler):
+class IntentGroupHandler(AbstractRequestHandler):
+    """Handles the intents in ``INTENTS`` by passing them to the dialogue as events."""
+
+    INTENTS: tuple[str, ...] = ()
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_request_type("IntentRequest")(handler_input) \
+            and get_intent_name(handler_input) in self.INTENTS
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        return respond(handler_input, _intent_event(handler_input))
+
+
+class InfoHandler(IntentGroupHandler):
     """A section of the leaflet, named by the user or by its own intent."""
 
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return any(is_intent_name(n)(handler_input) for n in ("InfoIntent", *INTENT_SECTIONS))
-
-    def handle(self, handler_input: HandlerInput) -> Response:
-        return respond(handler_input, _intent_event(handler_input))
+    INTENTS = ("InfoIntent", *INTENT_SECTIONS)
 
 
-class ClinicHandler(AbstractRequestHandler):
+class ClinicHandler(IntentGroupHandler):
     """How to reach the clinic: the number first, then the booking ways."""
 
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return is_intent_name("ClinicIntent")(handler_input)
-
-    def handle(self, handler_input: HandlerInput) -> Response:
-        return respond(handler_input, _intent_event(handler_input))
+    INTENTS = ("ClinicIntent",)
 
 
-class StretchHandler(AbstractRequestHandler):
+class StretchHandler(IntentGroupHandler):
     """The guided stretch session: start, hold time, one exercise, how many are left."""
 
     INTENTS = ("StartStretchIntent", "SetHoldTimeIntent", "ExerciseIntent", "ProgressIntent")
 
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return any(is_intent_name(n)(handler_input) for n in self.INTENTS)
 
-    def handle(self, handler_input: HandlerInput) -> Response:
-        return respond(handler_input, _intent_event(handler_input))
+class RemindersHandler(IntentGroupHandler):
+    """Daily stretch reminders through the Alexa Reminders API: set or stop them."""
+
+    INTENTS = ("SetRemindersIntent", "StopRemindersIntent")
 
 
-class PrivacyHandler(AbstractRequestHandler):
+class PrivacyHandler(IntentGroupHandler):
     """"Delete my data": forget the user's stored progress after a spoken yes."""
 
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return is_intent_name("DeleteDataIntent")(handler_input)
+    INTENTS = ("DeleteDataIntent",)
 
-    def handle(self, handler_input: HandlerInput) -> Response:
-        return respond(handler_input, _intent_event(handler_input))
+
+class NavigationHandler(IntentGroupHandler):
+    """The built-in intents that work in every state: help, stop, yes, next, repeat ..."""
+
+    INTENTS = NAVIGATION_INTENTS
 
 
 class SkillDisabledHandler(AbstractRequestHandler):
@@ -90,27 +97,6 @@ class SkillDisabledHandler(AbstractRequestHandler):
     def handle(self, handler_input: HandlerInput) -> Response:
         forget_user(handler_input)
         return handler_input.response_builder.response
-
-
-class RemindersHandler(AbstractRequestHandler):
-    """Daily stretch reminders through the Alexa Reminders API: set or stop them."""
-
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return any(is_intent_name(n)(handler_input)
-                   for n in ("SetRemindersIntent", "StopRemindersIntent"))
-
-    def handle(self, handler_input: HandlerInput) -> Response:
-        return respond(handler_input, _intent_event(handler_input))
-
-
-class NavigationHandler(AbstractRequestHandler):
-    """The built-in intents that work in every state: help, stop, yes, next, repeat ..."""
-
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return any(is_intent_name(n)(handler_input) for n in NAVIGATION_INTENTS)
-
-    def handle(self, handler_input: HandlerInput) -> Response:
-        return respond(handler_input, _intent_event(handler_input))
 
 
 class SessionEndedHandler(AbstractRequestHandler):
