@@ -338,7 +338,7 @@ def test_broken_database_still_answers_and_says_progress_was_not_saved(
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "skill/persistence.py SQLitePersistenceAdapter._connection (working tree): the "
+    "skill/persistence.py SQLitePersistenceAdapter._connection (commit 9059c82): the "
     "per-thread connection stays open on the deleted inode, so saves after the database "
     "file is removed report success and vanish with the process; and _ensure_ready caches "
     "_ready forever, so a re-created empty file never gets its table back"))
