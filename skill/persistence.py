@@ -21,6 +21,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -106,13 +107,35 @@ class SQLitePersistenceAdapter(AbstractPersistenceAdapter):
         conn.execute("PRAGMA synchronous = NORMAL")
         return conn
 
+    def _file_identity(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(self.db_path)
+        except OSError:
+            return None
+        return st.st_dev, st.st_ino
+
     def _connection(self) -> sqlite3.Connection:
-        """This thread's connection, opened once (a forked worker opens its own)."""
-        pid = os.getpid()
+        """This thread's connection, opened once and reused while it is safe to.
+
+        A forked worker opens its own, and so does anyone after the database file was
+        removed or replaced: a connection to a deleted file would report every save as
+        done while the data vanishes with the process.
+        """
+        pid, identity = os.getpid(), self._file_identity()
         conn = getattr(self._local, "conn", None)
-        if conn is None or getattr(self._local, "pid", None) != pid:
+        if conn is not None and (getattr(self._local, "pid", None) != pid
+                                 or getattr(self._local, "identity", None) != identity):
+            if identity != getattr(self._local, "identity", None):
+                log.warning("persistence: %s was removed or replaced; reopening", self.db_path)
+            self._drop_connection()
+            conn = None
+        if conn is None:
+            if identity is None:
+                self._ready = False
+            self._ensure_ready()
             conn = self._connect()
             self._local.conn, self._local.pid = conn, pid
+            self._local.identity = self._file_identity()
         return conn
 
     def _drop_connection(self) -> None:
@@ -150,16 +173,20 @@ class SQLitePersistenceAdapter(AbstractPersistenceAdapter):
             self._ready = True
 
     def _run(self, action: str, fn: Callable[[sqlite3.Connection], Any]) -> Any:
-        self._ensure_ready()
-        try:
-            conn = self._connection()
-        except sqlite3.Error as exc:
-            raise _fail("open", self.db_path, exc) from exc
-        try:
-            return fn(conn)
-        except sqlite3.Error as exc:
-            self._drop_connection()  # a broken or locked connection is not reused
-            raise _fail(action, self.db_path, exc) from exc
+        for attempt in (1, 2):
+            try:
+                conn = self._connection()
+            except sqlite3.Error as exc:
+                raise _fail("open", self.db_path, exc) from exc
+            try:
+                return fn(conn)
+            except sqlite3.Error as exc:
+                self._drop_connection()  # a broken or locked connection is not reused
+                if attempt == 1 and "no such table" in str(exc):
+                    self._ready = False  # the file was re-created empty: make the table
+                    continue
+                raise _fail(action, self.db_path, exc) from exc
+        raise AssertionError("unreachable")  # pragma: no cover
 
     @staticmethod
     def _transaction(conn: sqlite3.Connection, body: Callable[[], Any]) -> Any:
@@ -291,10 +318,31 @@ def make_persistence_adapter(settings: Settings) -> AbstractPersistenceAdapter |
                      "use 'sqlite', 'dynamodb' or 'none'")
 
 
+def _from_dynamo(value: Any) -> Any:
+    """DynamoDB gives numbers back as Decimal: whole ones become int again, others float."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _from_dynamo(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_from_dynamo(v) for v in value]
+    return value
+
+
+def _to_dynamo(value: Any) -> Any:
+    """DynamoDB refuses floats; store them as Decimal."""
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, dict):
+        return {k: _to_dynamo(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_to_dynamo(v) for v in value]
+    return value
+
+
 def _make_dynamodb_adapter(table_name: str) -> AbstractPersistenceAdapter:
     try:
-        # Importing evaluates boto3.resource("dynamodb") as a default argument, which
-        # needs an AWS region (Lambda sets AWS_REGION / AWS_DEFAULT_REGION).
+        import boto3
         from ask_sdk_dynamodb.adapter import DynamoDbAdapter
     except ImportError as exc:
         reason = ("persistence 'dynamodb' needs the optional extra: "
@@ -306,4 +354,59 @@ def _make_dynamodb_adapter(table_name: str) -> AbstractPersistenceAdapter:
         reason = f"cannot set up DynamoDB ({type(exc).__name__}: {exc}); set AWS_DEFAULT_REGION"
         log.error("persistence: %s", reason)
         raise PersistenceError(reason) from exc
-    return DynamoDbAdapter(table_name=table_name, create_table=False)
+
+    class VersionedDynamoDbAdapter(DynamoDbAdapter):
+        """ask-sdk's adapter with plain numbers and conflict-safe read-modify-write.
+
+        Every update stores a version number and writes only if nobody else wrote since
+        the read (a conditional put); on a conflict it reads again and retries, so two
+        devices of one user completing sessions at once lose nothing.
+        """
+
+        VERSION = "version"
+        RETRIES = 8
+
+        def get_attributes(self, request_envelope: RequestEnvelope) -> Attributes:
+            return _from_dynamo(super().get_attributes(request_envelope))
+
+        def save_attributes(self, request_envelope: RequestEnvelope,
+                            attributes: Attributes) -> None:
+            super().save_attributes(request_envelope, _to_dynamo(attributes))
+
+        def update_attributes(self, request_envelope: RequestEnvelope,
+                              fn: Updater) -> Attributes:
+            from botocore.exceptions import ClientError
+
+            table = self.dynamodb.Table(self.table_name)
+            key = {self.partition_key_name: self.partition_keygen(request_envelope)}
+            for _ in range(self.RETRIES):
+                try:
+                    item = table.get_item(Key=key, ConsistentRead=True).get("Item") or {}
+                    current = _from_dynamo(item.get(self.attribute_name) or {})
+                    version = item.get(self.VERSION)
+                    result = fn(current)
+                    new = current if result is None else result
+                    if version is None:
+                        condition = "attribute_not_exists(#v)"
+                        values: dict[str, Any] = {}
+                    else:
+                        condition, values = "#v = :v", {":v": version}
+                    table.put_item(
+                        Item={**key, self.attribute_name: _to_dynamo(new),
+                              self.VERSION: (version or 0) + 1},
+                        ConditionExpression=condition,
+                        ExpressionAttributeNames={"#v": self.VERSION},
+                        **({"ExpressionAttributeValues": values} if values else {}),
+                    )
+                    return new
+                except ClientError as exc:
+                    code = exc.response.get("Error", {}).get("Code")
+                    if code == "ConditionalCheckFailedException":
+                        continue  # another device wrote first: read again
+                    raise PersistenceError(f"DynamoDB update failed: {code}") from exc
+            raise PersistenceError("DynamoDB update kept conflicting; gave up")
+
+    # The adapter's default resource is made at import time; make ours now, so the
+    # endpoint and region of the environment at set-up time are the ones used.
+    return VersionedDynamoDbAdapter(table_name=table_name, create_table=False,
+                                    dynamodb_resource=boto3.resource("dynamodb"))

@@ -337,11 +337,6 @@ def test_broken_database_still_answers_and_says_progress_was_not_saved(
     assert not any("error while handling a request" in m for m in messages), messages
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "skill/persistence.py SQLitePersistenceAdapter._connection (commit 9059c82): the "
-    "per-thread connection stays open on the deleted inode, so saves after the database "
-    "file is removed report success and vanish with the process; and _ensure_ready caches "
-    "_ready forever, so a re-created empty file never gets its table back"))
 def test_database_file_removed_while_running_is_not_a_silent_loss(tmp_path, caplog):
     db = tmp_path / "progress.sqlite3"
     skill_ = build_skill(Settings(db_path=db))
