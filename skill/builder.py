@@ -46,8 +46,8 @@ def skill_builder(settings: Settings | None = None) -> CustomSkillBuilder:
     )
     if settings.skill_id:
         builder.skill_id = settings.skill_id
-    for interceptor in (RequestLogInterceptor(), LocaleInterceptor(settings),
-                        DialogueStateInterceptor()):
+    for interceptor in (LocaleInterceptor(settings), DialogueStateInterceptor(),
+                        RequestLogInterceptor()):
         builder.add_global_request_interceptor(interceptor)
     builder.add_global_response_interceptor(ResponseLogInterceptor())
     for handler in request_handlers():

@@ -15,10 +15,18 @@ from skill.config import Settings
 from skill.content import load_content
 from skill.dialogue import DialogueState
 from skill.locales import ALEXA_LOCALES, resolve_locale
+from skill.privacy import hash_id
 
 log = logging.getLogger(__name__)
 
 STATE_ATTR = "state"
+
+
+def session_attributes(handler_input: HandlerInput) -> dict | None:
+    """The session attributes, or ``None`` for out-of-session requests (skill events)."""
+    if handler_input.request_envelope.session is None:
+        return None
+    return handler_input.attributes_manager.session_attributes
 
 
 ALEXA_AUDIO_TAG_LIMIT = 5
@@ -50,7 +58,8 @@ class DialogueStateInterceptor(AbstractRequestInterceptor):
 
     def process(self, handler_input: HandlerInput) -> None:
         attrs = handler_input.attributes_manager
-        raw = attrs.session_attributes.get(STATE_ATTR) if attrs.session_attributes else None
+        session = session_attributes(handler_input)
+        raw = session.get(STATE_ATTR) if session else None
         try:
             state = DialogueState.from_dict(raw)
             reset = False
@@ -62,13 +71,22 @@ class DialogueStateInterceptor(AbstractRequestInterceptor):
 
 
 class RequestLogInterceptor(AbstractRequestInterceptor):
-    """One log line per request: type, intent and locale, never the user id."""
+    """One log line per request: type, intent, locale and a pseudonym of the user.
+
+    Never the user or device id in clear, and never the answer to a health question (the
+    weekly "is your heel better?") at info level: that one is logged only at debug.
+    """
 
     def process(self, handler_input: HandlerInput) -> None:
         request = handler_input.request_envelope.request
         intent = getattr(getattr(request, "intent", None), "name", None)
-        log.info("request %s intent=%s locale=%s", request.object_type, intent,
-                 getattr(request, "locale", None))
+        state = handler_input.attributes_manager.request_attributes.get("state")
+        user = getattr(handler_input.request_envelope.context.system.user, "user_id", None)
+        if getattr(state, "pending", None) == "checkin" and intent:
+            log.debug("answer to the health check-in: %s", intent)
+            intent = "(answer to a health question)"
+        log.info("request %s intent=%s locale=%s user=%s", request.object_type, intent,
+                 getattr(request, "locale", None), hash_id(user))
 
 
 class ResponseLogInterceptor(AbstractResponseInterceptor):

@@ -10,7 +10,7 @@ from ask_sdk_model.ui import AskForPermissionsConsentCard, SimpleCard
 
 from skill.content import Content
 from skill.dialogue import Decision, DialogueState, Event, UserFacts, decide
-from skill.handlers.interceptors import STATE_ATTR
+from skill.handlers.interceptors import STATE_ATTR, session_attributes
 from skill.handlers.user import PERMISSION_CARD_ATTR, load_facts, run_effects
 from skill.reminders import REMINDER_SCOPE
 from skill.speech import ClipSource, card_text, plain_text, render
@@ -61,8 +61,9 @@ def build_response(handler_input: HandlerInput, decision: Decision) -> Response:
             title=title[:1].upper() + title[1:],
             content=card_text(content, decision.card.lines),
         ))
-    if decision.reprompt is not None:
-        attrs.session_attributes[STATE_ATTR] = decision.state.to_dict()
+    session = session_attributes(handler_input)
+    if decision.reprompt is not None and session is not None:
+        session[STATE_ATTR] = decision.state.to_dict()
     return builder.response
 
 

@@ -19,6 +19,7 @@ from ask_sdk_core.handler_input import HandlerInput
 from skill import progress as prog
 from skill.content import Content
 from skill.dialogue import Decision, UserFacts
+from skill.handlers.interceptors import session_attributes
 from skill.parts import Part, Say
 from skill.persistence import update_attributes
 from skill.reminders import (
@@ -51,7 +52,7 @@ def _adapter(handler_input: HandlerInput):
 
 def user_timezone(handler_input: HandlerInput, locale: str) -> ZoneInfo:
     """The device's zone (Alexa settings API, cached in the session) or the locale's default."""
-    session = handler_input.attributes_manager.session_attributes
+    session = session_attributes(handler_input)
     name = session.get(TZ_ATTR) if isinstance(session, dict) else None
     if not isinstance(name, str) or not name:
         system = handler_input.request_envelope.context.system
