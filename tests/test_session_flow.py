@@ -251,3 +251,18 @@ def test_swedish_session_on_alexa_joins_each_answer_into_one_clip(skill) -> None
     info = probe(joined)
     assert 60 <= info.duration_ms / 1000 <= 240
     assert ClipLibrary.cached("sv-SE") is not None
+
+
+def test_days_follow_the_devices_time_zone_from_the_settings_api(skill, api) -> None:
+    api.time_zone = "America/New_York"
+    # 03:30 UTC on 5 May is still 4 May (23:30) in New York; 04:30 UTC is 00:30 on 5 May.
+    before, after = (datetime(2026, 5, 5, 3, 30, tzinfo=UTC),
+                     datetime(2026, 5, 5, 4, 30, tzinfo=UTC))
+    user = User(skill, "en-US", endpoint=api.endpoint)
+    user.launch(datetime(2026, 5, 4, 20, 0, tzinfo=UTC))
+    assert "first session" in user.full_session(datetime(2026, 5, 4, 20, 0, tzinfo=UTC))[-1]
+    user.launch(before)
+    assert "second session" in user.full_session(before)[-1]
+    user.launch(after)
+    assert "first session" in user.full_session(after)[-1]
+    assert any("System.timeZone" in r.path for r in api.requests)
