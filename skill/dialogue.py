@@ -297,10 +297,9 @@ STRETCH_EVENTS: dict[str, str] = {
 }
 
 
-def _stretch_step(state: DialogueState, step: stretch.Step, facts: UserFacts,
-                  lead: list[Part] | None = None) -> Decision:
+def _stretch_step(state: DialogueState, step: stretch.Step, facts: UserFacts) -> Decision:
     """Turn a stretch step into a decision: keep going, stop (keep place) or finish."""
-    parts = [*(lead or []), *step.parts]
+    parts = list(step.parts)
     state.stretch = step.state.to_dict()
     if step.stopped:
         state.mode, state.pending = "menu", None
