@@ -21,6 +21,7 @@ no-op (the URL and SSML are the same) so no files are written and CI needs no ff
 from __future__ import annotations
 
 import collections
+import contextlib
 import json
 import logging
 import re
@@ -105,12 +106,14 @@ def _report_counts(request):
     if reporter is None:
         return
     cases = {k: v for k, v in CASES.items() if k != "http requests"}
-    reporter.write_line("")
-    reporter.write_line(f"fuzz profile {fs.PROFILE!r}: {sum(cases.values())} generated cases, "
-                        f"{CASES['http requests']} HTTP requests, "
-                        f"{time.monotonic() - started:.1f} s")
-    for name, count in sorted(cases.items()):
-        reporter.write_line(f"  {name}: {count}")
+    lines = [f"fuzz profile {fs.PROFILE!r}: {sum(cases.values())} generated cases, "
+             f"{CASES['http requests']} HTTP requests, {time.monotonic() - started:.1f} s",
+             *(f"  {name}: {count}" for name, count in sorted(cases.items()))]
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+        reporter.write_line("")
+        for line in lines:
+            reporter.write_line(line)
 
 
 @pytest.fixture(scope="module")
@@ -199,7 +202,6 @@ API_ENDPOINTS = st.sampled_from(["", "", "http://127.0.0.1:9"])
 @fs.budget(2.0)
 @given(data=st.data())
 def test_signed_envelope_every_request_type_state_and_locale(web, data) -> None:
-    CASES["signed envelope"] += 1
     locale = data.draw(fs.locales(), "locale")
     device = LocalDevice(locale=locale, api_endpoint=data.draw(API_ENDPOINTS, "endpoint"))
     if data.draw(st.booleans(), "open session"):
@@ -208,13 +210,13 @@ def test_signed_envelope_every_request_type_state_and_locale(web, data) -> None:
     request = data.draw(fs.requests(locale), "request")
     resp = web.send(fs.envelope_for(device, request, fs.now()))
     check_answer(web, resp, request["type"])
+    CASES["signed envelope"] += 1  # counted when complete (not filtered out)
 
 
 @fs.budget(0.5)
 @given(locale=fs.locales(), data=st.data())
 def test_conversations_drive_every_state(web, locale, data) -> None:
     """Whole conversations: each answer's session attributes go into the next request."""
-    CASES["conversation"] += 1
     device = LocalDevice(locale=locale)
     turns = data.draw(st.integers(1, 10), "turns")
     for turn in range(turns):
@@ -223,6 +225,7 @@ def test_conversations_drive_every_state(web, locale, data) -> None:
         answer = check_answer(web, resp, request["type"])
         if answer is not None:
             device.absorb(answer)
+    CASES["conversation"] += 1  # counted when complete (not filtered out)
 
 
 def _paths(value: Any, prefix: tuple = ()) -> list[tuple]:
@@ -249,7 +252,6 @@ JSON_VALUES = st.recursive(
 @given(data=st.data())
 def test_wrong_json_types_anywhere_in_the_envelope(web, data) -> None:
     """One value anywhere in a real envelope replaced by any JSON value (or removed)."""
-    CASES["wrong JSON type"] += 1
     locale = data.draw(st.sampled_from(SUPPORTED_LOCALES), "locale")
     device = LocalDevice(locale=locale)
     if data.draw(st.booleans(), "open session"):
@@ -268,6 +270,7 @@ def test_wrong_json_types_anywhere_in_the_envelope(web, data) -> None:
     assume(_invocable(envelope))
     # Alexa never sends these: the ErrorHandler answering them (not a 500) is the property.
     check_answer(web, web.send(envelope), request["type"], allow=(200, 400), crash_ok=True)
+    CASES["wrong JSON type"] += 1  # counted when complete (not filtered out)
 
 
 def _invocable(envelope: dict[str, Any]) -> bool:
@@ -306,9 +309,9 @@ MALFORMED_BODIES = st.one_of(
 @given(body=MALFORMED_BODIES, signed=st.booleans(),
        content_type=st.sampled_from(["application/json", "text/plain", "", "application/xml"]))
 def test_malformed_bodies_are_rejected_not_crashed(web, body, signed, content_type) -> None:
-    CASES["malformed body"] += 1
     resp = web.post(body, signed=signed, **{"Content-Type": content_type})
     check_answer(web, resp, allow=(200, 400))
+    CASES["malformed body"] += 1  # counted when complete (not filtered out)
 
 
 # --- the pure dialogue -----------------------------------------------------------------------
@@ -334,7 +337,6 @@ def test_decide_never_raises_and_open_turns_ask(start, facts: UserFacts,
     the question property holds from the first turn for driven states, and after the first
     fresh question for the odd ones (a stored reprompt is repeated as it was stored).
     """
-    CASES["dialogue sequence"] += 1
     realistic, data = start
     state = DialogueState.from_dict(data)
     for event in events:
@@ -359,6 +361,7 @@ def test_decide_never_raises_and_open_turns_ask(start, facts: UserFacts,
             assert not realistic or text.endswith("?"), \
                 f"{locale} reprompt {text!r} after {event}"
         state = again
+    CASES["dialogue sequence"] += 1  # counted when complete (not filtered out)
 
 
 # --- known bugs: minimal reproductions (remove xfail when fixed) -------------------------------
@@ -407,6 +410,15 @@ def test_known_bug_odd_digit_slot_crashes(web, intent, slot, value) -> None:
     device = LocalDevice()
     resp = web.send(device.intent(intent, {slot: slot_json(slot, value)}))
     check_answer(web, resp, "IntentRequest")
+
+
+@pytest.mark.xfail(strict=True, reason="skill/speech.py render: text with XML-invalid control "
+                   "characters (from stored params) is copied into the SSML unescaped -> "
+                   "not well-formed XML")
+def test_known_bug_control_character_makes_malformed_ssml() -> None:
+    from skill.parts import Say
+
+    check_ssml(render([Say("info.next_offer", {"title": "\x1f"})], CONTENT["en-US"]).ssml)
 
 
 @pytest.mark.xfail(strict=True, reason="skill/dialogue.py part_from_dict: stored parts with "
