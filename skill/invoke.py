@@ -26,11 +26,45 @@ class FrontEnd:
     audio_tag_limit: int | None = None
 
 
+MAX_NESTING = 64
+
+
+def _depth(value: Any) -> int:
+    """How deeply ``value`` nests lists and dicts (iteratively: no recursion limit)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth)
+            if depth > MAX_NESTING:
+                return depth
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def check_envelope(envelope: Any) -> None:
+    """Raise :class:`BadEnvelope` unless ``envelope`` has the shape every Alexa request has.
+
+    The SDK assumes ``context.System`` and a ``request`` with a ``type``; without them it
+    fails deep inside with an AttributeError. Absurd nesting is refused before anything
+    copies it recursively.
+    """
+    if not isinstance(envelope, dict) or not isinstance(envelope.get("request"), dict):
+        raise BadEnvelope("expected a JSON object with a 'request' object")
+    if not isinstance(envelope["request"].get("type"), str):
+        raise BadEnvelope("the request has no 'type'")
+    context = envelope.get("context")
+    if not isinstance(context, dict) or not isinstance(context.get("System"), dict):
+        raise BadEnvelope("expected a 'context' object with a 'System' object")
+    if _depth(envelope) > MAX_NESTING:
+        raise BadEnvelope(f"nested more than {MAX_NESTING} levels deep")
+
+
 def invoke(skill: CustomSkill, envelope: dict[str, Any],
            context: FrontEnd | None = None) -> dict[str, Any]:
     """Deserialize ``envelope`` the way Lambda does, invoke the skill, serialize the answer."""
-    if not isinstance(envelope, dict) or not isinstance(envelope.get("request"), dict):
-        raise BadEnvelope("expected a JSON object with a 'request' object")
+    check_envelope(envelope)
     try:
         request_envelope = skill.serializer.deserialize(
             payload=json.dumps(envelope), obj_type=RequestEnvelope)

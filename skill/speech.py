@@ -13,13 +13,14 @@ an ``<audio>`` clip; a sentence without a clip falls back to text speech with a 
 from __future__ import annotations
 
 import logging
+import re
 import string
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from skill.content import Content
+from skill.content import Content, placeholders
 from skill.parts import REF_PREFIX, Cue, Part, Pause, Say
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,10 @@ class Rendered:
     missing_clips: list[str] = field(default_factory=list)
 
 
+#: Characters XML 1.0 forbids (control characters, lone surrogates, U+FFFE/U+FFFF).
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def fill(content: Content, part: Say) -> list[tuple[str, bool]]:
     """The text of ``part`` as ``(chunk, is_phone)`` pieces, placeholders filled in."""
     template = content.text(part.key)
@@ -65,8 +70,22 @@ def fill(content: Content, part: Say) -> list[tuple[str, bool]]:
             value = content.text(value[len(REF_PREFIX):])
         if conv:
             value = {"r": repr, "s": str, "a": ascii}[conv](value)
-        pieces.append((format(value, spec or ""), False))
+        pieces.append((_XML_INVALID.sub("", format(value, spec or "")), False))
     return pieces
+
+
+def check_parts(parts: Sequence[Part], content: Content) -> None:
+    """Raise ValueError unless every part can be rendered with ``content`` (known keys,
+    every placeholder given): for parts that come back from session storage."""
+    for part in parts:
+        if isinstance(part, Say):
+            if not content.has(part.key):
+                raise ValueError(f"unknown content key {part.key!r}")
+            needed = placeholders(content.strings[part.key]) - {"phone"}
+            if not needed <= set(part.params):
+                raise ValueError(f"{part.key} needs {sorted(needed)}")
+        elif isinstance(part, Cue) and not content.has(f"cue.{part.name}"):
+            raise ValueError(f"unknown cue {part.name!r}")
 
 
 def plain_text(content: Content, part: Say) -> str:

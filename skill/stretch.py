@@ -20,6 +20,7 @@ Stop keeps the place: the returned state is the one to store for "continue next 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import date
@@ -174,6 +175,10 @@ def clamp_hold(seconds: int) -> tuple[int, bool]:
     return clamped, clamped != seconds
 
 
+#: A plain ASCII integer of sane length (``str.isdigit`` also accepts "²" and 5000 digits).
+_INT_TEXT = re.compile(r"-?[0-9]{1,6}")
+
+
 def _as_int(value: object) -> int | None:
     if isinstance(value, bool):
         return None
@@ -181,7 +186,7 @@ def _as_int(value: object) -> int | None:
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    if isinstance(value, str) and _INT_TEXT.fullmatch(value.strip()):
         return int(value.strip())
     return None
 

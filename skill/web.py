@@ -29,6 +29,7 @@ from flask import Flask, jsonify, request
 from werkzeug.exceptions import BadRequest
 
 from skill.compat import ensure_flask_ask_sdk_importable
+from skill.invoke import check_envelope
 
 log = logging.getLogger(__name__)
 
@@ -127,11 +128,11 @@ def create_app(
         raw = request.get_data(cache=True)
         try:
             text = raw.decode("utf-8")
-            if not isinstance(json.loads(text), dict):
-                raise ValueError("not a JSON object")
+            check_envelope(json.loads(text))
             skill.serializer.remember(text, RequestEnvelope)
-        except (ValueError, AskSdkException):
-            log.warning("Alexa request rejected: malformed request body")
+        except (ValueError, AskSdkException, RecursionError) as exc:
+            log.warning("Alexa request rejected: malformed request body (%s)",
+                        type(exc).__name__ if isinstance(exc, RecursionError) else exc)
             return _error("malformed request body")
         try:
             return adapter.dispatch_request()

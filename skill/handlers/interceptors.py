@@ -16,6 +16,7 @@ from skill.content import load_content
 from skill.dialogue import DialogueState
 from skill.locales import ALEXA_LOCALES, resolve_locale
 from skill.privacy import hash_id
+from skill.speech import check_parts
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,8 @@ class DialogueStateInterceptor(AbstractRequestInterceptor):
         raw = session.get(STATE_ATTR) if session else None
         try:
             state = DialogueState.from_dict(raw)
+            content = attrs.request_attributes["content"]
+            check_parts([*state.last, *state.last_reprompt], content)
             reset = False
         except (ValueError, TypeError) as exc:
             log.warning("dialogue state rejected (%s); starting from the menu", exc)
