@@ -442,7 +442,7 @@ def decide(state: DialogueState, event: Event, facts: UserFacts | None = None) -
         return _start_stretch(state, facts, only=event.slot("exercise") or "0")
     if name == "ProgressIntent":
         count = facts.sessions_today
-        lead = Say("progress.count_many", {"count": count}) if count else Say(
+        lead = Say("progress.sessions_today", {"count": count}) if count else Say(
             "progress.none_today")
         return _menu(state, [lead])
     if name == "SetRemindersIntent":

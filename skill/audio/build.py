@@ -75,6 +75,7 @@ PLACEHOLDER_DOMAINS: dict[str, Callable[[Mapping[str, str]], list[object]]] = {
 #: Per-key exceptions to :data:`PLACEHOLDER_DOMAINS` (``{holds} of {total}`` counts holds).
 KEY_DOMAINS: dict[str, dict[str, Callable[[Mapping[str, str]], list[object]]]] = {
     "stretch.left.count": {"total": lambda _s: list(range(1, 10))},
+    "progress.sessions_today": {"count": lambda _s: list(range(1, 21))},
     # session_plan: 3 exercises, 3 reps, holds of 20..30 s
     "stretch.intro": {"seconds": lambda _s: list(range(20, 31)),
                       "total": lambda _s: list(range(1, 4)),

@@ -152,6 +152,9 @@ def _reminder_locale(locale: str) -> str:
 
 def _reminders(handler_input: HandlerInput, create: bool, tz: ZoneInfo) -> list[Part]:
     attrs = handler_input.attributes_manager.request_attributes
+    if not handler_input.request_envelope.context.system.api_endpoint:
+        log.info("reminders: no Alexa API behind this front end")
+        return [Say("reminders.error")]
     try:
         client = handler_input.service_client_factory.get_reminder_management_service()
         if create:
