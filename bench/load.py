@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from bench.stats import percentile
-from bench.web import APPS, REPO, WORKERS, Gunicorn, Signer, run_load, write_pki
+from bench.web import APPS, WORKERS, Gunicorn, Signer, gunicorn_env, run_load, write_pki
 
 LOG_PROBLEMS = ("Traceback", "error while handling a request", "[ERROR]", "WORKER TIMEOUT")
 
@@ -27,14 +26,7 @@ LOG_PROBLEMS = ("Traceback", "error while handling a request", "[ERROR]", "WORKE
 def run(tmp: Path, seconds: float, clients: int, warmup_s: float = 1.0) -> dict[str, Any]:
     """Serve ``ours`` from gunicorn and load it; figures as a dict (see :func:`main`)."""
     signer = Signer(write_pki(tmp))
-    env = dict(os.environ)
-    env.update({
-        "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH")) if p),
-        "HALSPORRE_BENCH_ROOT": str(tmp / "root.pem"),
-        "HALSPORRE_BENCH_CHAIN": str(tmp / "chain.pem"),
-        "HALSPORRE_PERSISTENCE": "sqlite",
-        "HALSPORRE_DB_PATH": str(tmp / "load.sqlite3"),
-    })
+    env = gunicorn_env(tmp, "load.sqlite3")
     log = tmp / "gunicorn-load.log"
     with Gunicorn(APPS["ours"], env, log) as server:
         warm = run_load(server.port, signer, clients, warmup_s)

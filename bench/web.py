@@ -207,17 +207,24 @@ class Gunicorn:
         self._log.close()
 
 
-def measure(tmp: Path, seconds: float, clients: int, warmup_s: float) -> dict[str, Any]:
-    pki = write_pki(tmp)
-    signer = Signer(pki)
+def gunicorn_env(tmp: Path, db_name: str) -> dict[str, str]:
+    """The environment of a gunicorn run: the repo importable, the test PKI written to
+    ``tmp`` and trusted by the apps, progress in a fresh SQLite file."""
     env = dict(os.environ)
     env.update({
         "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH")) if p),
         "HALSPORRE_BENCH_ROOT": str(tmp / "root.pem"),
         "HALSPORRE_BENCH_CHAIN": str(tmp / "chain.pem"),
         "HALSPORRE_PERSISTENCE": "sqlite",
-        "HALSPORRE_DB_PATH": str(tmp / "web.sqlite3"),
+        "HALSPORRE_DB_PATH": str(tmp / db_name),
     })
+    return env
+
+
+def measure(tmp: Path, seconds: float, clients: int, warmup_s: float) -> dict[str, Any]:
+    pki = write_pki(tmp)
+    signer = Signer(pki)
+    env = gunicorn_env(tmp, "web.sqlite3")
     result: dict[str, Any] = {"workers": WORKERS, "clients": clients, "seconds": seconds}
     rounds = max(1, round(seconds / SLICE_S))
     loads = {name: Load() for name in APPS}
