@@ -172,21 +172,20 @@ def render(
     """Render ``parts`` for ``content.locale``; with ``clips``, sentences become audio.
 
     ``max_audio_tags`` (Alexa: 5) joins an answer of more clips into one clip; ``None``
-    (our own front ends) keeps one tag per clip so pauses stay visible. Text-only answers
-    are pure functions of (content, parts) and are cached: the same few dozen answers
-    make up nearly every conversation.
+    (our own front ends) keeps one tag per clip so pauses stay visible. Answers are pure
+    functions of (content, clips, limit, parts) and are cached: the same few dozen answers
+    make up nearly every conversation. (A missing clip is therefore logged once per
+    answer, not on every request.)
     """
-    if clips is not None:
-        return _render(parts, content, clips, max_audio_tags)
     try:
-        key = _cache_key(parts, content)
+        key = (clips, max_audio_tags, *_cache_key(parts, content))  # clips held, not id()
         hit = _cache.get(key)
     except TypeError:  # an unhashable param: render without the cache
-        return _render(parts, content, None, None)
+        return _render(parts, content, clips, max_audio_tags)
     if hit is None:
         if len(_cache) >= _CACHE_SIZE:
             _cache.clear()
-        hit = _cache[key] = _render(parts, content, None, None)
+        hit = _cache[key] = _render(parts, content, clips, max_audio_tags)
     return Rendered(hit.ssml, hit.text, hit.audio_tags, list(hit.missing_clips))
 
 
