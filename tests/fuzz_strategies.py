@@ -35,7 +35,7 @@ _COMMON = dict(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                            HealthCheck.filter_too_much, HealthCheck.large_base_example],
 )
-settings.register_profile("ci", max_examples=250, derandomize=True, **_COMMON)
+settings.register_profile("ci", max_examples=350, derandomize=True, **_COMMON)
 settings.register_profile("long", max_examples=1400, derandomize=False, **_COMMON)
 PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "ci")
 settings.load_profile(PROFILE)
