@@ -35,7 +35,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, jsonify, request, send_from_directory
-from werkzeug.exceptions import MethodNotAllowed
 
 from skill.audio.clips import ClipCaptions  # re-exported
 from skill.console import ConsoleSession, Turn
@@ -344,15 +343,7 @@ def create_blueprint(
         response.headers["Cache-Control"] = "no-cache"
         return headers(response)
 
-    # GET / has no URL rule of its own: ``POST /`` (the Alexa alias) owns the rule, and a
-    # GET there ends in 405, which serves the page.  That keeps ``GET /`` free for an app
-    # that registers its own page (tests/test_web.py checks that it can).
-    @bp.app_errorhandler(MethodNotAllowed)
-    def root_page(exc: MethodNotAllowed):  # type: ignore[no-untyped-def]
-        if request.path == "/" and request.method in ("GET", "HEAD"):
-            return page()
-        return exc
-
+    @bp.get("/")  # the Alexa alias POST / is a rule of its own
     @bp.get("/index.html")
     def index():  # type: ignore[no-untyped-def]
         return page()
