@@ -59,41 +59,27 @@ def rows_for(results: dict[str, Any]) -> list[Row]:
             rows.append(_cmp_row(f"  p50 vs bare on ours' envelopes {locale} (ms)",
                                  o["p50_ms"], inproc["bare_same_envelopes"][locale]["p50_ms"],
                                  ".3f"))
-            w = inproc["whatif"]
-            rows.append(_cmp_row(f"  p50 what-if render/plan memo+SQLite {locale} (ms)",
-                                 w[locale]["p50_ms"], w["bare_p50_ms"], ".3f", "<= 1.5x",
-                                 lambda r: r <= 1.5))
         else:
             rows.append(Row(f"in-process p50/request {locale} (ms)", inproc or "n/a"))
             rows.append(Row(f"in-process p99/request {locale} (ms)", inproc or "n/a"))
             rows.append(Row(f"  p50 vs bare on ours' envelopes {locale} (ms)", inproc or "n/a"))
-            rows.append(Row(f"  p50 what-if render/plan memo+SQLite {locale} (ms)",
-                            inproc or "n/a"))
     cold = results.get("coldstart")
     if isinstance(cold, dict):
         rows.append(_cmp_row(f"cold start, median of {cold['runs']} (ms)",
                              cold["ours"]["wall_ms"], cold["bare"]["wall_ms"], ".0f",
                              "<= 1.5x", lambda r: r <= 1.5))
-        rows.append(_cmp_row("  cold start what-if lazy API client + C YAML (ms)",
-                             cold["ours_whatif"]["wall_ms"], cold["bare"]["wall_ms"], ".0f",
-                             "<= 1.5x", lambda r: r <= 1.5))
     else:
         rows.append(Row("cold start (ms)", cold or "n/a"))
-        rows.append(Row("  cold start what-if lazy API client + C YAML (ms)", cold or "n/a"))
     web = results.get("web")
     if isinstance(web, dict):
         rows.append(_cmp_row("web throughput, verified (req/s)", web["ours"]["rps"],
                              web["bare"]["rps"], ".0f", ">= 0.75x", lambda r: r >= 0.75))
-        rows.append(_cmp_row("  web what-if deser. once+SQLite reuse (req/s)",
-                             web["ours_whatif"]["rps"], web["bare"]["rps"], ".0f",
-                             ">= 0.75x", lambda r: r >= 0.75))
         rows.append(_cmp_row("web p99 latency (ms)", web["ours"]["p99_ms"],
                              web["bare"]["p99_ms"], ".1f"))
         rows.append(_cmp_row("worker peak RSS after load (MB)", web["ours"]["peak_rss_mb"],
                              web["bare"]["peak_rss_mb"], ".1f"))
     else:
-        for name in ("web throughput, verified (req/s)",
-                     "  web what-if deser. once+SQLite reuse (req/s)", "web p99 latency (ms)",
+        for name in ("web throughput, verified (req/s)", "web p99 latency (ms)",
                      "worker peak RSS after load (MB)"):
             rows.append(Row(name, web or "n/a"))
     audio = results.get("audio")
@@ -151,7 +137,7 @@ def notes_for(results: dict[str, Any]) -> list[str]:
                      f"bare {inproc['bare']['requests']} LaunchRequests")
     web = results.get("web")
     if isinstance(web, dict):
-        for name in ("ours", "bare", "ours_whatif"):
+        for name in ("ours", "bare"):
             w = web[name]
             if w["non_200"] or w["errors"]:
                 notes.append(f"web {name}: non-200 {w['non_200']}, connection errors "

@@ -4,8 +4,7 @@ LaunchRequest; wall time measured from outside (like hyperfine), median of N run
 Ours: ``skill.lambda_function.handler`` (SQLite persistence in a temp dir, as configured by
 ``HALSPORRE_*``).  Bare: ``bench.bare.handler``.  Runs alternate ours/bare; one untimed run
 of each first writes the ``.pyc`` files, as a deployed package would ship them.
-The child also reports its own import and first-request times.  ``ours_whatif`` is ours
-with :mod:`bench.whatif`'s lazy API client and C YAML loader (the proposed fixes).
+The child also reports its own import and first-request times.
 """
 
 from __future__ import annotations
@@ -34,8 +33,7 @@ ok = isinstance(out, dict) and isinstance(out.get("response"), dict)
 print(json.dumps({"import_ms": (t1 - t0) * 1000, "first_ms": (t2 - t1) * 1000, "ok": ok}))
 """
 
-MODULES = {"ours": "skill.lambda_function", "bare": "bench.bare",
-           "ours_whatif": "bench.whatif_lambda"}
+MODULES = {"ours": "skill.lambda_function", "bare": "bench.bare"}
 
 
 def _event() -> dict[str, Any]:

@@ -9,8 +9,7 @@ serialize), which is what Lambda does.  Envelopes are built outside the timed re
 A third twin, :func:`bench.bare.bare_any_skill`, answers ours' very envelopes (intents,
 slots, session attributes): the gap to it is what our own code costs, the rest is the SDK's
 price for the request shape.  Ours and the twins are measured in alternating blocks so
-drift hits both alike.  Last, ours runs again with :func:`bench.whatif.inprocess_fixes`
-(the proposed fixes, prototyped) for an "after" p50.
+drift hits both alike.
 """
 
 from __future__ import annotations
@@ -160,37 +159,11 @@ def measure(tmp: Path, conversations: int, budget_s: float) -> dict[str, Any]:
     def ms(values: list[float], q: float) -> float:
         return percentile(values, q) * 1000
 
-    # "after": the proposed render memo (bench.whatif), same alternation, half the budget
-    from bench.whatif import inprocess_fixes
-
-    undo = inprocess_fixes()
-    after_t: dict[str, list[float]] = {loc: [] for loc in LOCALES}
-    after_bare: list[float] = []
-    deadline = time.perf_counter() + budget_s / 2
-    after_done = 0
-    try:
-        for locale in LOCALES:
-            run_conversation(ours, locale, "warm")
-        while after_done < conversations and time.perf_counter() < deadline:
-            for locale in LOCALES:
-                conv = run_conversation(ours, locale, f"{after_done % 8}")
-                after_t[locale] += [s for _, s in conv.timings]
-                after_bare += _bare_block(bare, [bare_device.launch() for _ in conv.timings])
-            after_done += 1
-    finally:
-        undo()
-    whatif: dict[str, Any] = {"fix": "render_cache+sqlite_reuse+plan_cache",
-                              "conversations_per_locale": after_done,
-                              "bare_p50_ms": ms(after_bare, 50)}
-    for locale in LOCALES:
-        whatif[locale] = {"p50_ms": ms(after_t[locale], 50)}
-
     result: dict[str, Any] = {
         "conversations_per_locale": done,
         "bare": {"requests": len(bare_t), "p50_ms": ms(bare_t, 50), "p99_ms": ms(bare_t, 99)},
         "bare_same_envelopes": {loc: {"requests": len(v), "p50_ms": ms(v, 50),
                                       "p99_ms": ms(v, 99)} for loc, v in same_t.items()},
-        "whatif": whatif,
         "notes": notes,
         "persistence_wired": getattr(ours, "persistence_adapter", None) is not None,
         "by_request_p50_ms": {k: ms(v, 50) for k, v in sorted(by_label.items())},

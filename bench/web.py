@@ -36,8 +36,7 @@ START_TIMEOUT_S = 30.0
 REQUEST_TIMEOUT_S = 10.0
 MAX_REQUESTS_PER_CLIENT = 1_000_000
 SLICE_S = 1.0  # load alternates between the apps in slices this long
-APPS = {"ours": "bench.wsgi_apps:ours_app()", "bare": "bench.wsgi_apps:bare_app()",
-        "ours_whatif": "bench.wsgi_apps:ours_whatif_app()"}
+APPS = {"ours": "bench.wsgi_apps:ours_app()", "bare": "bench.wsgi_apps:bare_app()"}
 
 
 def free_port() -> int:

@@ -42,43 +42,6 @@ def ours_app():
     return create_app(build_skill(Settings.from_env()), verify=True, verifier=_verifier())
 
 
-class _OnceSerializer:
-    """What-if for skill/web.py: the body is deserialized once, not twice (the pre-check's
-    envelope is reused by the SDK's dispatch).  Delegates everything else."""
-
-    def __init__(self, inner) -> None:
-        import threading
-
-        self._inner = inner
-        self._last = threading.local()
-
-    def deserialize(self, payload, obj_type):
-        last = getattr(self._last, "hit", None)
-        if last is not None and last[1] is obj_type and last[0] == payload:
-            self._last.hit = None
-            return last[2]
-        value = self._inner.deserialize(payload=payload, obj_type=obj_type)
-        self._last.hit = (payload, obj_type, value)
-        return value
-
-    def __getattr__(self, name):
-        return getattr(self._inner, name)
-
-
-def ours_whatif_app():
-    """Ours with the proposed web fixes prototyped: :class:`_OnceSerializer` (deserialize
-    once) and :func:`bench.whatif.sqlite_reuse` (one SQLite connection per thread)."""
-    from bench.whatif import sqlite_reuse
-    from skill.builder import build_skill
-    from skill.config import Settings
-    from skill.web import create_app
-
-    sqlite_reuse()
-    skill = build_skill(Settings.from_env())
-    skill.serializer = _OnceSerializer(skill.serializer)
-    return create_app(skill, verify=True, verifier=_verifier())
-
-
 def bare_app():
     """A bare flask-ask-sdk ``SkillAdapter`` around :mod:`bench.bare`, same verifiers."""
     from skill.compat import ensure_flask_ask_sdk_importable

@@ -25,6 +25,10 @@ ROWS = (
     "audio build sv-SE, no change",
     "audio build sv-SE, one string changed",
 )
+SUB_ROWS = (  # indented detail rows under the main ones
+    "  p50 vs bare on ours' envelopes sv-SE",
+    "  p50 vs bare on ours' envelopes en-US",
+)
 
 
 def test_bench_quick_prints_every_row(tmp_path):
@@ -41,8 +45,11 @@ def test_bench_quick_prints_every_row(tmp_path):
     for row in ROWS:
         assert any(line.startswith(row) for line in lines), (row, proc.stdout)
     data = json.loads(out.read_text(encoding="utf-8"))
+    for row in SUB_ROWS:
+        assert any(line.startswith(row) for line in lines), (row, proc.stdout)
     main_rows = [r for r in data["rows"] if not r["figure"].startswith(" ")]
     assert len(main_rows) == len(ROWS)
+    assert len(data["rows"]) == len(ROWS) + len(SUB_ROWS)
     assert not data["errors"]
     for figure in ("inprocess", "coldstart", "web"):
         assert isinstance(data[figure], dict), figure
