@@ -380,6 +380,10 @@ def _launch(facts: UserFacts) -> Decision:
     return _ask(state, [Say(welcome)], [Say("welcome.reprompt")])
 
 
+#: The yes/no questions :func:`_answer` handles (the others are about leaflet sections).
+ANSWERED_QUESTIONS = ("continue_place", "checkin", "reminders", "offer_stretch", "delete_data")
+
+
 def _answer(state: DialogueState, yes: bool, facts: UserFacts) -> Decision | None:
     """Yes/no (or "continue"/"start fresh") to the questions that are not about sections."""
     pending = state.pending
@@ -396,20 +400,22 @@ def _answer(state: DialogueState, yes: bool, facts: UserFacts) -> Decision | Non
         return _menu(state, [Say("progress.checkin_better" if yes
                                  else "progress.checkin_not_better")])
     if pending == "reminders":
-        if not yes:
-            return _menu(state, [Say("reminders.declined")])
-        decision = _menu(state)
-        decision.effects.append("create_reminders")
-        return decision
+        return _confirmed(state, yes, "create_reminders", Say("reminders.declined"))
     if pending == "offer_stretch" and yes:
         return _start_stretch(state, facts)
     if pending == "delete_data":
-        if not yes:
-            return _menu(state, [Say("privacy.kept")])
-        decision = _menu(state)
-        decision.effects.append("delete_data")
-        return decision
+        return _confirmed(state, yes, "delete_data", Say("privacy.kept"))
     return None
+
+
+def _confirmed(state: DialogueState, yes: bool, effect: str, declined: Say) -> Decision:
+    """Back to the menu after a yes/no: a yes carries out ``effect`` (its outcome is
+    spoken before the menu question), a no says ``declined``."""
+    if not yes:
+        return _menu(state, [declined])
+    decision = _menu(state)
+    decision.effects.append(effect)
+    return decision
 
 
 def decide(state: DialogueState, event: Event, facts: UserFacts | None = None) -> Decision:
@@ -427,8 +433,7 @@ def decide(state: DialogueState, event: Event, facts: UserFacts | None = None) -
             return decision
         state.mode = "menu"
     if name in ("AMAZON.YesIntent", "AMAZON.NoIntent", "AMAZON.ResumeIntent",
-                "AMAZON.StartOverIntent") and state.pending in (
-                    "continue_place", "checkin", "reminders", "offer_stretch", "delete_data"):
+                "AMAZON.StartOverIntent") and state.pending in ANSWERED_QUESTIONS:
         if name == "AMAZON.StartOverIntent" and state.pending == "continue_place":
             return _start_stretch(state, facts)
         answered = _answer(state, name in ("AMAZON.YesIntent", "AMAZON.ResumeIntent"), facts)

@@ -7,7 +7,7 @@ pre-rendered locales). Nothing here knows about ask-sdk.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 
@@ -47,6 +47,13 @@ Part = Say | Pause | Cue
 
 #: A string param starting with this marks a reference to another content key.
 REF_PREFIX = "@"
+
+
+def parts_key(parts: Sequence[Part]) -> tuple:
+    """A hashable value equal for equal part lists (for caches); TypeError if a param is
+    unhashable."""
+    return tuple((p.key, tuple(sorted(p.params.items()))) if isinstance(p, Say) else p
+                 for p in parts)
 
 
 def ref(key: str) -> str:

@@ -318,26 +318,24 @@ def make_persistence_adapter(settings: Settings) -> AbstractPersistenceAdapter |
                      "use 'sqlite', 'dynamodb' or 'none'")
 
 
+def _map_leaves(value: Any, leaf: Callable[[Any], Any]) -> Any:
+    """``value`` with ``leaf`` applied to everything that is not a dict or a list."""
+    if isinstance(value, dict):
+        return {k: _map_leaves(v, leaf) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_map_leaves(v, leaf) for v in value]
+    return leaf(value)
+
+
 def _from_dynamo(value: Any) -> Any:
     """DynamoDB gives numbers back as Decimal: whole ones become int again, others float."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {k: _from_dynamo(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_from_dynamo(v) for v in value]
-    return value
+    return _map_leaves(value, lambda v: (int(v) if v == v.to_integral_value() else float(v))
+                       if isinstance(v, Decimal) else v)
 
 
 def _to_dynamo(value: Any) -> Any:
     """DynamoDB refuses floats; store them as Decimal."""
-    if isinstance(value, float):
-        return Decimal(str(value))
-    if isinstance(value, dict):
-        return {k: _to_dynamo(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_to_dynamo(v) for v in value]
-    return value
+    return _map_leaves(value, lambda v: Decimal(str(v)) if isinstance(v, float) else v)
 
 
 def _make_dynamodb_adapter(table_name: str) -> AbstractPersistenceAdapter:

@@ -20,7 +20,7 @@ from functools import cache
 
 from skill.content import Content, load_content
 from skill.locales import ALEXA_LOCALES, SUPPORTED_LOCALES
-from skill.parts import Cue, Part, Pause, Say
+from skill.parts import Cue, Part, Pause, Say, parts_key
 
 # --- The leaflet (the only medical source) --------------------------------------------
 EXERCISES: tuple[int, ...] = (1, 2, 3)
@@ -166,11 +166,6 @@ def worst_seconds(parts: Sequence[Part], contents: Sequence[Content] | None = No
     return max(estimate_seconds(parts, c, limits) for c in (contents or _all_contents()))
 
 
-def _parts_key(parts: Sequence[Part]) -> tuple:
-    return tuple((p.key, tuple(sorted(p.params.items()))) if isinstance(p, Say) else p
-                 for p in parts)
-
-
 def check_response(parts: Sequence[Part], reprompt: Sequence[Part], mode: AudioMode,
                    *, budget_seconds: float | None = None,
                    contents: Sequence[Content] | None = None,
@@ -183,7 +178,7 @@ def check_response(parts: Sequence[Part], reprompt: Sequence[Part], mode: AudioM
     if contents is not None:
         return _check_response(parts, reprompt, mode, budget_seconds, contents, limits)
     try:
-        return _checked(_parts_key(parts), _parts_key(reprompt), mode, budget_seconds, limits,
+        return _checked(parts_key(parts), parts_key(reprompt), mode, budget_seconds, limits,
                         tuple(parts), tuple(reprompt))
     except TypeError:  # unhashable params: check without the cache
         return _check_response(parts, reprompt, mode, budget_seconds, None, limits)

@@ -16,12 +16,12 @@ import logging
 import re
 import string
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from skill.content import Content, placeholders
-from skill.parts import REF_PREFIX, Cue, Part, Pause, Say
+from skill.parts import REF_PREFIX, Cue, Part, Pause, Say, parts_key
 
 log = logging.getLogger(__name__)
 
@@ -157,12 +157,6 @@ _CACHE_SIZE = 2048
 _cache: dict[tuple, Rendered] = {}
 
 
-def _cache_key(parts: Sequence[Part], content: Content) -> tuple:
-    return (id(content), content.locale, tuple(
-        (p.key, tuple(sorted(p.params.items()))) if isinstance(p, Say) else p
-        for p in parts))
-
-
 def render(
     parts: Sequence[Part],
     content: Content,
@@ -178,7 +172,8 @@ def render(
     answer, not on every request.)
     """
     try:
-        key = (clips, max_audio_tags, *_cache_key(parts, content))  # clips held, not id()
+        # content is one of load_content's kept objects; clips is held by the key itself
+        key = (clips, max_audio_tags, id(content), parts_key(parts))
         hit = _cache.get(key)
     except TypeError:  # an unhashable param: render without the cache
         return _render(parts, content, clips, max_audio_tags)
@@ -270,7 +265,3 @@ def card_text(content: Content, parts: Iterable[Say]) -> str:
     """Plain text for an Alexa app card."""
     return "\n".join(plain_text(content, p) for p in parts)
 
-
-def params_ok(params: Mapping[str, object]) -> bool:
-    """True when every param is JSON-safe (str or int), as session storage needs."""
-    return all(isinstance(v, str | int) and not isinstance(v, bool) for v in params.values())
