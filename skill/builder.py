@@ -10,6 +10,7 @@ from ask_sdk_model.services import ApiClient
 
 from skill.config import Settings
 from skill.handlers.interceptors import (
+    DeploymentInterceptor,
     DialogueStateInterceptor,
     LocaleInterceptor,
     RequestLogInterceptor,
@@ -40,14 +41,12 @@ class LazyApiClient(ApiClient):
 def skill_builder(settings: Settings | None = None) -> CustomSkillBuilder:
     """The builder with handlers, interceptors, API client and (optional) skill id check."""
     settings = settings or Settings.from_env()
-    builder = CustomSkillBuilder(
-        persistence_adapter=make_persistence_adapter(settings),
-        api_client=LazyApiClient(),
-    )
+    adapter = make_persistence_adapter(settings)
+    builder = CustomSkillBuilder(persistence_adapter=adapter, api_client=LazyApiClient())
     if settings.skill_id:
         builder.skill_id = settings.skill_id
-    for interceptor in (LocaleInterceptor(settings), DialogueStateInterceptor(),
-                        RequestLogInterceptor()):
+    for interceptor in (DeploymentInterceptor(settings, adapter), LocaleInterceptor(settings),
+                        DialogueStateInterceptor(), RequestLogInterceptor()):
         builder.add_global_request_interceptor(interceptor)
     builder.add_global_response_interceptor(ResponseLogInterceptor())
     for handler in request_handlers():

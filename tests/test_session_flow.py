@@ -266,3 +266,14 @@ def test_days_follow_the_devices_time_zone_from_the_settings_api(skill, api) -> 
     user.launch(after)
     assert "first session" in user.full_session(after)[-1]
     assert any("System.timeZone" in r.path for r in api.requests)
+
+
+def test_without_a_device_zone_the_configured_default_is_used(tmp_path) -> None:
+    skill = build_skill(Settings(db_path=tmp_path / "p.sqlite3",
+                                 default_timezone="America/New_York"))
+    evening = datetime(2026, 5, 5, 3, 30, tzinfo=UTC)  # 23:30 on 4 May in New York
+    user = User(skill, "en-US")
+    user.launch(datetime(2026, 5, 4, 20, 0, tzinfo=UTC))
+    user.full_session(datetime(2026, 5, 4, 20, 0, tzinfo=UTC))
+    user.launch(evening)
+    assert "second session" in user.full_session(evening)[-1]

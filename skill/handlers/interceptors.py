@@ -1,9 +1,10 @@
-"""Request and response interceptors: locale and content, dialogue state, logging."""
+"""Request and response interceptors: deployment, locale and content, state, logging."""
 
 from __future__ import annotations
 
 import logging
 
+from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from ask_sdk_core.dispatch_components import (
     AbstractRequestInterceptor,
     AbstractResponseInterceptor,
@@ -23,6 +24,12 @@ log = logging.getLogger(__name__)
 STATE_ATTR = "state"
 
 
+def pseudonym(handler_input: HandlerInput) -> str:
+    """A short one-way hash of the user id, for logs (never the id itself)."""
+    user = getattr(handler_input.request_envelope.context.system.user, "user_id", None)
+    return hash_id(user)
+
+
 def session_attributes(handler_input: HandlerInput) -> dict | None:
     """The session attributes, or ``None`` for out-of-session requests (skill events)."""
     if handler_input.request_envelope.session is None:
@@ -31,6 +38,19 @@ def session_attributes(handler_input: HandlerInput) -> dict | None:
 
 
 ALEXA_AUDIO_TAG_LIMIT = 5
+
+
+class DeploymentInterceptor(AbstractRequestInterceptor):
+    """Puts this deployment's settings and storage adapter where the handlers find them
+    (request attributes ``settings`` and ``adapter``; the adapter is ``None`` without
+    storage), rather than reaching into the SDK's private attributes manager."""
+
+    def __init__(self, settings: Settings, adapter: AbstractPersistenceAdapter | None) -> None:
+        self.settings, self.adapter = settings, adapter
+
+    def process(self, handler_input: HandlerInput) -> None:
+        attrs = handler_input.attributes_manager.request_attributes
+        attrs["settings"], attrs["adapter"] = self.settings, self.adapter
 
 
 class LocaleInterceptor(AbstractRequestInterceptor):
@@ -84,12 +104,11 @@ class RequestLogInterceptor(AbstractRequestInterceptor):
         request = handler_input.request_envelope.request
         intent = getattr(getattr(request, "intent", None), "name", None)
         state = handler_input.attributes_manager.request_attributes.get("state")
-        user = getattr(handler_input.request_envelope.context.system.user, "user_id", None)
         if getattr(state, "pending", None) == "checkin" and intent:
             log.debug("answer to the health check-in: %s", intent)
             intent = "(answer to a health question)"
         log.info("request %s intent=%s locale=%s user=%s", request.object_type, intent,
-                 getattr(request, "locale", None), hash_id(user))
+                 getattr(request, "locale", None), pseudonym(handler_input))
 
 
 class ResponseLogInterceptor(AbstractResponseInterceptor):

@@ -72,5 +72,5 @@ def respond(handler_input: HandlerInput, event: Event, facts: UserFacts | None =
     attrs = handler_input.attributes_manager.request_attributes
     state: DialogueState = attrs["state"]
     decision = decide(state, event, facts or load_facts(handler_input))
-    run_effects(handler_input, decision, attrs["content"])
+    run_effects(handler_input, decision)
     return build_response(handler_input, decision)

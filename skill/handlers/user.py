@@ -13,13 +13,15 @@ from datetime import UTC, datetime
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
+from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from ask_sdk_core.exceptions import PersistenceException
 from ask_sdk_core.handler_input import HandlerInput
 
 from skill import progress as prog
-from skill.content import Content
+from skill.config import Settings
+from skill.content import load_content
 from skill.dialogue import Decision, UserFacts
-from skill.handlers.interceptors import session_attributes
+from skill.handlers.interceptors import pseudonym, session_attributes
 from skill.parts import Part, Say
 from skill.persistence import update_attributes
 from skill.reminders import (
@@ -46,8 +48,8 @@ def _now(handler_input: HandlerInput) -> datetime:
     return datetime.now(UTC)
 
 
-def _adapter(handler_input: HandlerInput):
-    return getattr(handler_input.attributes_manager, "_persistence_adapter", None)
+def _adapter(handler_input: HandlerInput) -> AbstractPersistenceAdapter | None:
+    return handler_input.attributes_manager.request_attributes.get("adapter")
 
 
 def user_timezone(handler_input: HandlerInput, locale: str) -> ZoneInfo:
@@ -60,7 +62,9 @@ def user_timezone(handler_input: HandlerInput, locale: str) -> ZoneInfo:
         if system.api_endpoint and system.api_access_token:
             device = getattr(system.device, "device_id", None)
             name = fetch_time_zone(handler_input.service_client_factory, device)
-    zone = prog.resolve_timezone(name, locale)
+    settings = handler_input.attributes_manager.request_attributes.get("settings")
+    zone = prog.resolve_timezone(name, locale,
+                                 default=(settings or Settings()).default_timezone)
     if isinstance(session, dict):
         session[TZ_ATTR] = zone.key
     return zone
@@ -158,8 +162,6 @@ def _reminders(handler_input: HandlerInput, create: bool, tz: ZoneInfo) -> list[
     try:
         client = handler_input.service_client_factory.get_reminder_management_service()
         if create:
-            from skill.content import load_content
-
             locale = _reminder_locale(attrs["locale"])
             text = load_content(locale).text("reminders.spoken_text")
             tokens = create_daily_reminders(client, DEFAULT_TIMES, tz.key, locale, text,
@@ -199,15 +201,7 @@ def forget_user(handler_input: HandlerInput) -> bool:
     return True
 
 
-def pseudonym(handler_input: HandlerInput) -> str:
-    """A short one-way hash of the user id, for logs (never the id itself)."""
-    from skill.privacy import hash_id
-
-    user = getattr(handler_input.request_envelope.context.system.user, "user_id", None)
-    return hash_id(user)
-
-
-def run_effects(handler_input: HandlerInput, decision: Decision, content: Content) -> None:
+def run_effects(handler_input: HandlerInput, decision: Decision) -> None:
     """Carry out the decision's side effects; words they add go before its last part."""
     if not decision.effects:
         return
