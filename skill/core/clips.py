@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from skill.core.limits import MAX_AUDIO_TAGS
 from skill.core.locales import SUPPORTED_LOCALES
 from skill.resources import audio_dir
 
@@ -32,7 +33,6 @@ AUDIO_DIR = audio_dir()
 MANIFEST = "manifest.json"
 JOINED_DIR = "joined"
 DEFAULT_BASE_URL = "/audio"
-MAX_AUDIO_TAGS = 5
 
 _warned: set[str] = set()
 _warn_lock = threading.Lock()

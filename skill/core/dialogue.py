@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from skill.core import stretch
+from skill.core.limits import MAX_CLIP_MS
 from skill.core.parts import Cue, Part, Pause, Say, ref
 from skill.core.progress import count_today_say, ordinal_key
 from skill.core.session_plan import AudioMode
@@ -64,7 +65,7 @@ def part_from_dict(data: Any) -> Part:
         return Say(key, dict(params))
     if "pause" in data:
         ms = data["pause"]
-        if not isinstance(ms, int) or isinstance(ms, bool) or not 0 <= ms <= 240_000:
+        if not isinstance(ms, int) or isinstance(ms, bool) or not 0 <= ms <= MAX_CLIP_MS:
             raise ValueError("bad pause")
         return Pause(ms)
     if "cue" in data and isinstance(data["cue"], str):

@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from skill.content import Content, placeholders
+from skill.core.limits import MAX_BREAK_MS
 from skill.core.parts import REF_PREFIX, Cue, Part, Pause, Say, parts_key
 
 log = logging.getLogger(__name__)
 
-MAX_BREAK_MS = 10_000
 PHONE_KEY = "clinic.phone"
 
 

@@ -15,6 +15,7 @@ from ask_sdk_model import Response
 from skill.config import Settings
 from skill.content import load_content
 from skill.core.dialogue import DialogueState
+from skill.core.limits import MAX_AUDIO_TAGS
 from skill.core.locales import ALEXA_LOCALES, resolve_locale
 from skill.core.privacy import hash_id
 from skill.core.speech import check_parts
@@ -35,9 +36,6 @@ def session_attributes(handler_input: HandlerInput) -> dict | None:
     if handler_input.request_envelope.session is None:
         return None
     return handler_input.attributes_manager.session_attributes
-
-
-ALEXA_AUDIO_TAG_LIMIT = 5
 
 
 class DeploymentInterceptor(AbstractRequestInterceptor):
@@ -67,7 +65,7 @@ class LocaleInterceptor(AbstractRequestInterceptor):
         attrs["locale"] = locale
         attrs["content"] = load_content(locale)
         attrs["max_audio_tags"] = getattr(handler_input.context, "audio_tag_limit",
-                                          ALEXA_AUDIO_TAG_LIMIT)
+                                          MAX_AUDIO_TAGS)
         if locale not in ALEXA_LOCALES:
             from skill.core.clips import ClipLibrary
 
