@@ -19,6 +19,7 @@ from typing import Any
 from skill.core import stretch
 from skill.core.limits import MAX_CLIP_MS
 from skill.core.parts import Cue, Part, Pause, Say, ref
+from skill.core.playback import Card
 from skill.core.progress import count_today_say, ordinal_key
 from skill.core.session_plan import AudioMode
 
@@ -152,14 +153,6 @@ class UserFacts:
     sessions_today: int = 0
     has_reminders: bool = False
     audio_mode: AudioMode = AudioMode.CUE_CLIPS
-
-
-@dataclass(frozen=True)
-class Card:
-    """A simple card in the Alexa app: a title and lines of text."""
-
-    title: Say
-    lines: tuple[Say, ...]
 
 
 @dataclass

@@ -47,6 +47,10 @@ class AlexaLimits:
     prefix_reserve_seconds: float = 30.0
     """Head room kept free in every segment for words the state machine puts before it."""
 
+    def say_seconds(self, text: str) -> float:
+        """Estimated speaking time of one sentence (the planner's and the plan's)."""
+        return len(text.split()) / self.words_per_second + self.sentence_overhead_seconds
+
     @property
     def segment_budget_seconds(self) -> float:
         return self.max_response_seconds - self.prefix_reserve_seconds

@@ -75,24 +75,20 @@ class PlanError(ValueError):
 # --- Estimates -----------------------------------------------------------------------------
 
 
-def _say_seconds(text: str, limits: AlexaLimits) -> float:
-    return len(text.split()) / limits.words_per_second + limits.sentence_overhead_seconds
-
-
 def estimate_seconds(parts: Iterable[Part], content: Content,
                      limits: AlexaLimits = LIMITS) -> float:
     """Conservative playing time of ``parts`` in ``content.locale``."""
     total = 0.0
     for part in parts:
         if isinstance(part, Say):
-            total += _say_seconds(content.text(part.key, **part.params), limits)
+            total += limits.say_seconds(content.text(part.key, **part.params))
         elif isinstance(part, Pause):
             total += part.ms / 1000
         elif isinstance(part, Cue):
             seconds = limits.cue_seconds
             key = f"cue.{part.name}"
             if content.has(key):  # spoken as words when no tone clip is available
-                seconds = max(seconds, _say_seconds(content.text(key), limits))
+                seconds = max(seconds, limits.say_seconds(content.text(key)))
             total += seconds
         else:  # pragma: no cover - the Part union is closed
             raise TypeError(f"unknown part {part!r}")

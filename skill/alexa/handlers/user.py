@@ -17,7 +17,7 @@ from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from ask_sdk_core.exceptions import PersistenceException
 from ask_sdk_core.handler_input import HandlerInput
 
-from skill.alexa.handlers.interceptors import pseudonym, session_attributes
+from skill.alexa.handlers.interceptors import pseudonym
 from skill.alexa.persistence import update_attributes
 from skill.alexa.reminders import (
     DEFAULT_TIMES,
@@ -27,7 +27,7 @@ from skill.alexa.reminders import (
     delete_reminders,
     fetch_time_zone,
 )
-from skill.config import Settings
+from skill.alexa.turn import session_attributes, turn_of
 from skill.content import load_content
 from skill.core import progress as prog
 from skill.core.dialogue import Decision, UserFacts
@@ -37,8 +37,6 @@ from skill.core.session_plan import AudioMode, mode_for_locale
 log = logging.getLogger(__name__)
 
 TZ_ATTR = "tz"
-PERMISSION_CARD_ATTR = "ask_reminder_permission"
-STORAGE_FAILED_ATTR = "storage_failed"
 
 
 def _now(handler_input: HandlerInput) -> datetime:
@@ -49,7 +47,7 @@ def _now(handler_input: HandlerInput) -> datetime:
 
 
 def _adapter(handler_input: HandlerInput) -> AbstractPersistenceAdapter | None:
-    return handler_input.attributes_manager.request_attributes.get("adapter")
+    return turn_of(handler_input).storage
 
 
 def user_timezone(handler_input: HandlerInput, locale: str) -> ZoneInfo:
@@ -62,24 +60,21 @@ def user_timezone(handler_input: HandlerInput, locale: str) -> ZoneInfo:
         if system.api_endpoint and system.api_access_token:
             device = getattr(system.device, "device_id", None)
             name = fetch_time_zone(handler_input.service_client_factory, device)
-    settings = handler_input.attributes_manager.request_attributes.get("settings")
     zone = prog.resolve_timezone(name, locale,
-                                 default=(settings or Settings()).default_timezone)
+                                 default=turn_of(handler_input).settings.default_timezone)
     if isinstance(session, dict):
         session[TZ_ATTR] = zone.key
     return zone
 
 
 def load_progress(handler_input: HandlerInput) -> prog.Progress | None:
-    """The user's stored progress; ``None`` when there is no storage or it failed."""
+    """The user's stored progress; ``None`` when there is no storage.
+
+    Raises :class:`PersistenceException` when the storage could not be read.
+    """
     if _adapter(handler_input) is None:
         return None
-    try:
-        return prog.load_progress(handler_input.attributes_manager.persistent_attributes)
-    except PersistenceException as exc:
-        log.warning("could not read progress: %s", exc)
-        handler_input.attributes_manager.request_attributes[STORAGE_FAILED_ATTR] = True
-        return None
+    return prog.load_progress(handler_input.attributes_manager.persistent_attributes)
 
 
 class StoredFacts:
@@ -92,13 +87,20 @@ class StoredFacts:
     def __init__(self, handler_input: HandlerInput, audio_mode: AudioMode) -> None:
         self._handler_input = handler_input
         self.audio_mode = audio_mode
+        self.storage_failed = False
+        """The stored progress could not be read (the answer says it was not saved)."""
 
     @cached_property
     def _stored(self) -> tuple[prog.Progress, datetime, ZoneInfo] | None:
-        progress = load_progress(self._handler_input)
+        try:
+            progress = load_progress(self._handler_input)
+        except PersistenceException as exc:
+            log.warning("could not read progress: %s", exc)
+            self.storage_failed = True
+            return None
         if progress is None:
             return None
-        locale = self._handler_input.attributes_manager.request_attributes["locale"]
+        locale = turn_of(self._handler_input).locale
         return progress, _now(self._handler_input), user_timezone(self._handler_input, locale)
 
     @property
@@ -124,7 +126,7 @@ class StoredFacts:
 
 def load_facts(handler_input: HandlerInput) -> UserFacts:
     """Facts for the dialogue, read lazily; empty when storage is off or unreadable."""
-    locale = handler_input.attributes_manager.request_attributes["locale"]
+    locale = turn_of(handler_input).locale
     # English cues are spoken words ("Now." "Release."), not tone clips: TEXT mode.
     mode = mode_for_locale(locale, cue_clips=False)
     return StoredFacts(handler_input, mode)  # type: ignore[return-value]
@@ -155,14 +157,13 @@ def _reminder_locale(locale: str) -> str:
 
 
 def _reminders(handler_input: HandlerInput, create: bool, tz: ZoneInfo) -> list[Part]:
-    attrs = handler_input.attributes_manager.request_attributes
     if not handler_input.request_envelope.context.system.api_endpoint:
         log.info("reminders: no Alexa API behind this front end")
         return [Say("reminders.error")]
     try:
         client = handler_input.service_client_factory.get_reminder_management_service()
         if create:
-            locale = _reminder_locale(attrs["locale"])
+            locale = _reminder_locale(turn_of(handler_input).locale)
             text = load_content(locale).text("reminders.spoken_text")
             tokens = create_daily_reminders(client, DEFAULT_TIMES, tz.key, locale, text,
                                             now=_now(handler_input))
@@ -179,7 +180,6 @@ def _reminders(handler_input: HandlerInput, create: bool, tz: ZoneInfo) -> list[
     except ReminderError as exc:
         log.warning("reminders: %s", exc.kind)
         if exc.kind == "permission":
-            attrs[PERMISSION_CARD_ATTR] = True
             return [Say("reminders.need_permission")]
         return [Say("reminders.rate_limited" if exc.kind == "rate_limited" else "reminders.error")]
     except Exception as exc:  # no API client / endpoint (console): say so, never crash
@@ -201,13 +201,15 @@ def forget_user(handler_input: HandlerInput) -> bool:
     return True
 
 
-def run_effects(handler_input: HandlerInput, decision: Decision) -> None:
-    """Carry out the decision's side effects; words they add go before its last part."""
+def run_effects(handler_input: HandlerInput, decision: Decision, facts: UserFacts) -> bool:
+    """Carry out the decision's side effects; words they add go before its last part.
+
+    True when the answer should carry the reminders permission card.
+    """
     if not decision.effects:
-        return
-    attrs = handler_input.attributes_manager.request_attributes
+        return False
     now = _now(handler_input)
-    tz = user_timezone(handler_input, attrs["locale"])
+    tz = user_timezone(handler_input, turn_of(handler_input).locale)
     extra: list[Part] = []
     stretch_state = decision.state.stretch
     saved = True
@@ -225,9 +227,10 @@ def run_effects(handler_input: HandlerInput, decision: Decision) -> None:
                              else "privacy.delete_failed"))
         elif effect in ("create_reminders", "delete_reminders"):
             extra += _reminders(handler_input, effect == "create_reminders", tz)
-    if not saved or attrs.get(STORAGE_FAILED_ATTR):
+    if not saved or getattr(facts, "storage_failed", False):
         if "record_completed" in decision.effects or "save_place" in decision.effects:
             extra.append(Say("progress.not_saved"))
     if extra:
         at = max(len(decision.speech) - 1, 0)
         decision.speech[at:at] = extra
+    return Say("reminders.need_permission") in extra
