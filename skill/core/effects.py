@@ -9,7 +9,7 @@ turns the decision and the outcome into the final words and card.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -83,8 +83,6 @@ class Outcome:
     """``DeleteData``: True when done (or nothing was stored), False when it failed."""
 
 
-NOTHING_DONE = Outcome()
-
 
 @dataclass(frozen=True)
 class Finished:
@@ -93,7 +91,6 @@ class Finished:
     speech: list[Part]
     consent_card: bool = False
     """Ask for the reminders permission with a consent card in the Alexa app."""
-    extra: tuple[Part, ...] = field(default=())
 
 
 def _reminder_words(outcome: Outcome) -> list[Part]:
@@ -122,4 +119,4 @@ def finish(speech: Sequence[Part], effects: Sequence[Effect], outcome: Outcome) 
     final = list(speech)
     at = max(len(final) - 1, 0)
     final[at:at] = extra
-    return Finished(final, outcome.reminders is ReminderResult.NEED_PERMISSION, tuple(extra))
+    return Finished(final, outcome.reminders is ReminderResult.NEED_PERMISSION)

@@ -11,7 +11,8 @@ from ask_sdk_model.ui import AskForPermissionsConsentCard, SimpleCard
 from skill.alexa.handlers.user import load_facts, run_effects
 from skill.alexa.reminders import REMINDER_SCOPE
 from skill.alexa.turn import STATE_ATTR, session_attributes, turn_of
-from skill.core.dialogue import Decision, Event, UserFacts, decide
+from skill.core.dialogue import Decision, Event, Facts, decide
+from skill.core.effects import finish
 from skill.core.playback import Answer, build_answer
 from skill.core.speech import to_ssml
 
@@ -69,9 +70,11 @@ def build_response(handler_input: HandlerInput, decision: Decision,
     return builder.response
 
 
-def respond(handler_input: HandlerInput, event: Event, facts: UserFacts | None = None) -> Response:
-    """Decide on ``event`` in the current state, carry out its effects, build the response."""
+def respond(handler_input: HandlerInput, event: Event, facts: Facts | None = None) -> Response:
+    """Decide on ``event``, carry out the effects, put their outcome into words, answer."""
     facts = facts or load_facts(handler_input)
     decision = decide(turn_of(handler_input).state, event, facts)
-    permission_card = run_effects(handler_input, decision, facts)
-    return build_response(handler_input, decision, permission_card)
+    outcome = run_effects(handler_input, decision.effects, facts)
+    finished = finish(decision.speech, decision.effects, outcome)
+    decision.speech = finished.speech
+    return build_response(handler_input, decision, finished.consent_card)
