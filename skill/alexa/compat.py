@@ -151,7 +151,6 @@ class CertificateValidator:
         self._intermediate_data = list(intermediate_certs or [])
 
     def validate_usage(self, key_usage, extended_key_usage=None, extended_optional=False):
-        from cryptography import x509
         from cryptography.x509.verification import (
             ExtensionPolicy,
             PolicyBuilder,
@@ -174,33 +173,44 @@ class CertificateValidator:
         except VerificationError as exc:
             raise PathValidationError(f"certificate path is not valid: {exc}") from exc
 
-        missing = set(key_usage or ())
-        try:
-            ku = leaf.extensions.get_extension_for_class(x509.KeyUsage).value
-        except x509.ExtensionNotFound:
-            ku = None
-        if ku is not None:
-            for name in list(missing):
-                try:
-                    if getattr(ku, _KEY_USAGE_ATTRS[name]):
-                        missing.discard(name)
-                except ValueError:  # encipher_only/decipher_only without key_agreement
-                    pass
-        wanted_eku = {_EKU_NAMES.get(n, n) for n in (extended_key_usage or ())}
-        if wanted_eku:
-            try:
-                eku = leaf.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
-                have = {oid.dotted_string for oid in eku}
-                missing |= wanted_eku - have
-            except x509.ExtensionNotFound:
-                if not extended_optional:
-                    missing |= wanted_eku
+        missing = _missing_key_usage(leaf, key_usage) | _missing_extended_usage(
+            leaf, extended_key_usage, extended_optional)
         if missing:
             raise InvalidCertificateError(
                 "The X.509 certificate provided is not valid for the purpose(s) of "
                 + ", ".join(sorted(missing))
             )
         return verified.chain
+
+
+def _missing_key_usage(leaf, key_usage) -> set[str]:
+    from cryptography import x509
+
+    missing = set(key_usage or ())
+    try:
+        ku = leaf.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        return missing
+    for name in list(missing):
+        try:
+            if getattr(ku, _KEY_USAGE_ATTRS[name]):
+                missing.discard(name)
+        except ValueError:  # encipher_only/decipher_only without key_agreement
+            pass
+    return missing
+
+
+def _missing_extended_usage(leaf, extended_key_usage, extended_optional) -> set[str]:
+    from cryptography import x509
+
+    wanted = {_EKU_NAMES.get(n, n) for n in (extended_key_usage or ())}
+    if not wanted:
+        return set()
+    try:
+        eku = leaf.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    except x509.ExtensionNotFound:
+        return set() if extended_optional else wanted
+    return wanted - {oid.dotted_string for oid in eku}
 
 
 # -- installation ---------------------------------------------------------------------------

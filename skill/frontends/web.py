@@ -103,20 +103,12 @@ def create_app(
         SkillAdapter,
     )
 
-    from skill.alexa.verify import AlexaRequestVerifier, LoggedTimestampVerifier, SkillIdVerifier
-
     app = Flask("halsporre")
     app.config[VERIFY_SIGNATURE_APP_CONFIG] = False  # the SDK's own ones: replaced by ours
     app.config[VERIFY_TIMESTAMP_APP_CONFIG] = False
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
 
-    verifiers = []
-    if verify:
-        verifiers += [verifier or AlexaRequestVerifier(), LoggedTimestampVerifier()]
-    else:
-        log.warning(NO_VERIFY_WARNING)
-    if skill_id:
-        verifiers.append(SkillIdVerifier(skill_id))
+    verifiers = _verifiers(verify, verifier, skill_id)
     if not isinstance(skill.serializer, ReusingSerializer):
         skill.serializer = ReusingSerializer(skill.serializer)
     adapter = SkillAdapter(
@@ -146,20 +138,35 @@ def create_app(
     def healthz():
         return jsonify({"status": "ok", "verify": verify})
 
-    if "audio" not in app.blueprints:
-        from skill.frontends.audio_route import create_blueprint as audio_blueprint
+    from skill.frontends.audio_route import create_blueprint as audio_blueprint
 
-        app.register_blueprint(audio_blueprint())
+    app.register_blueprint(audio_blueprint())
     if web_page:
-        from skill.config import Settings
-        from skill.frontends.webpage import create_blueprint as web_blueprint
-
-        if audio_base_url is None:
-            audio_base_url = Settings.from_env().audio_base_url
-        app.register_blueprint(web_blueprint(skill, store=web_store,
-                                             audio_base_url=audio_base_url))
-
+        _add_web_page(app, skill, audio_base_url, web_store)
     return app
+
+
+def _verifiers(verify: bool, verifier: Any, skill_id: str | None) -> list[Any]:
+    from skill.alexa.verify import AlexaRequestVerifier, LoggedTimestampVerifier, SkillIdVerifier
+
+    verifiers: list[Any] = []
+    if verify:
+        verifiers += [verifier or AlexaRequestVerifier(), LoggedTimestampVerifier()]
+    else:
+        log.warning(NO_VERIFY_WARNING)
+    if skill_id:
+        verifiers.append(SkillIdVerifier(skill_id))
+    return verifiers
+
+
+def _add_web_page(app: Flask, skill: CustomSkill, audio_base_url: str | None,
+                  web_store: Any) -> None:
+    from skill.config import Settings
+    from skill.frontends.webpage import create_blueprint as web_blueprint
+
+    if audio_base_url is None:
+        audio_base_url = Settings.from_env().audio_base_url
+    app.register_blueprint(web_blueprint(skill, store=web_store, audio_base_url=audio_base_url))
 
 
 def run_server(

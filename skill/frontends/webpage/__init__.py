@@ -249,22 +249,14 @@ def content_security_policy(audio_base_url: str | None = None) -> str:
     ])
 
 
-def create_blueprint(
-    skill: Any,
-    *,
-    store: SessionStore | None = None,
-    audio_base_url: str | None = None,
-) -> Blueprint:
-    """The page and its JSON API around ``skill`` (the same Skill as the Alexa endpoint)."""
-    store = store if store is not None else SessionStore()
-    csp = content_security_policy(audio_base_url)
-    bp = Blueprint("webpage", __name__, static_folder=str(STATIC_DIR),
-                   static_url_path=STATIC_URL)
-    bp.store = store  # type: ignore[attr-defined]  # for tests and operators
+class _Headers:
+    """The page's security headers (``after_request``)."""
 
-    @bp.after_request
-    def headers(response: Response) -> Response:
-        response.headers["Content-Security-Policy"] = csp
+    def __init__(self, csp: str) -> None:
+        self.csp = csp
+
+    def __call__(self, response: Response) -> Response:
+        response.headers["Content-Security-Policy"] = self.csp
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "no-referrer"
         response.headers["X-Frame-Options"] = "DENY"
@@ -273,44 +265,45 @@ def create_blueprint(
             response.headers["Cache-Control"] = "no-store"
         return response
 
-    @bp.errorhandler(ApiError)
-    def bad_request(exc: ApiError):  # type: ignore[no-untyped-def]
-        log.warning("web page: %s %s rejected: %s", request.method, request.path, exc)
-        return jsonify({"error": str(exc)}), 400
 
-    def page() -> Response:
-        response = send_from_directory(STATIC_DIR, "index.html", max_age=0)
-        response.headers["Cache-Control"] = "no-cache"
-        return headers(response)
+def _bad_request(exc: ApiError) -> tuple[Response, int]:
+    log.warning("web page: %s %s rejected: %s", request.method, request.path, exc)
+    return jsonify({"error": str(exc)}), 400
 
-    @bp.get("/")  # the Alexa alias POST / is a rule of its own
-    @bp.get("/index.html")
-    def index():  # type: ignore[no-untyped-def]
-        return page()
 
-    def session() -> tuple[str, WebSession, bool]:
+def _check_origin() -> None:
+    origin = request.headers.get("Origin")
+    if origin and urlsplit(origin).netloc != request.host:
+        raise ApiError("cross-site request refused")
+
+
+class _Conversations:
+    """Runs one browser's turn on its console session (created on first use)."""
+
+    def __init__(self, skill: Any, store: SessionStore) -> None:
+        self.skill, self.store = skill, store
+
+    def _session(self) -> tuple[str, WebSession, bool]:
         sid = request.cookies.get(COOKIE_NAME)
-        sess = store.get(sid)
-        if sess is not None:
-            return sid, sess, False  # type: ignore[return-value]
-        sid, sess = store.create()
+        sess = self.store.get(sid)
+        if sid is not None and sess is not None:
+            return sid, sess, False
+        sid, sess = self.store.create()
         return sid, sess, True
 
-    def check_origin() -> None:
-        origin = request.headers.get("Origin")
-        if origin and urlsplit(origin).netloc != request.host:
-            raise ApiError("cross-site request refused")
+    def _console(self, sess: WebSession, locale: str, fresh: bool) -> ConsoleSession:
+        console = sess.console
+        if fresh or console is None or console.locale != locale:
+            console = sess.console = ConsoleSession(locale, user=sess.user, skill=self.skill)
+        return console
 
-    def run(locale: str, act: Callable[[ConsoleSession], Exchange], fresh: bool = False):
-        check_origin()
-        sid, sess, new = session()
+    def run(self, locale: str, act: Callable[[ConsoleSession], Exchange],
+            fresh: bool = False) -> Response | tuple[Response, int]:
+        _check_origin()
+        sid, sess, new = self._session()
         with sess.lock:
-            console = sess.console
-            if fresh or console is None or console.locale != locale:
-                console = ConsoleSession(locale, user=sess.user, skill=skill)
-                sess.console = console
             try:
-                turn = act(console)
+                turn = act(self._console(sess, locale, fresh))
             except BadEnvelope:
                 log.exception("web page: the skill refused a request")
                 return jsonify({"error": "the skill could not answer"}), 500
@@ -321,24 +314,46 @@ def create_blueprint(
                                 secure=request.is_secure, path="/")
         return response
 
+
+def create_blueprint(
+    skill: Any,
+    *,
+    store: SessionStore | None = None,
+    audio_base_url: str | None = None,
+) -> Blueprint:
+    """The page and its JSON API around ``skill`` (the same Skill as the Alexa endpoint)."""
+    store = store if store is not None else SessionStore()
+    headers = _Headers(content_security_policy(audio_base_url))
+    talks = _Conversations(skill, store)
+    bp = Blueprint("webpage", __name__, static_folder=str(STATIC_DIR),
+                   static_url_path=STATIC_URL)
+    bp.store = store  # type: ignore[attr-defined]  # for tests and operators
+    bp.after_request(headers)
+    bp.register_error_handler(ApiError, _bad_request)
+
+    @bp.get("/")  # the Alexa alias POST / is a rule of its own
+    @bp.get("/index.html")
+    def index() -> Response:
+        response = send_from_directory(STATIC_DIR, "index.html", max_age=0)
+        response.headers["Cache-Control"] = "no-cache"
+        return headers(response)
+
     @bp.post("/api/start")
-    def start():  # type: ignore[no-untyped-def]
+    def start() -> Response | tuple[Response, int]:
         data = _json_body()
-        return run(_locale(data), lambda c: c.launch(), fresh=True)
+        return talks.run(_locale(data), lambda c: c.launch(), fresh=True)
 
     @bp.post("/api/talk")
-    def talk():  # type: ignore[no-untyped-def]
+    def talk() -> Response | tuple[Response, int]:
         data = _json_body()
-        locale = _locale(data)
-        text = _text(data)
-        return run(locale, lambda c: c.say(text))
+        locale, text = _locale(data), _text(data)
+        return talks.run(locale, lambda c: c.say(text))
 
     @bp.post("/api/control")
-    def control():  # type: ignore[no-untyped-def]
+    def control() -> Response | tuple[Response, int]:
         data = _json_body()
-        locale = _locale(data)
-        intent = _control(data)
-        return run(locale, lambda c: c.send_intent(intent))
+        locale, intent = _locale(data), _control(data)
+        return talks.run(locale, lambda c: c.send_intent(intent))
 
     return bp
 
