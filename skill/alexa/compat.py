@@ -220,7 +220,7 @@ def _is_oscrypto_version_error(exc: BaseException) -> bool:
         from oscrypto.errors import LibraryNotFoundError
     except Exception:  # oscrypto absent or broken differently: not our case
         return False
-    seen = exc
+    seen: BaseException | None = exc
     while seen is not None:
         if isinstance(seen, LibraryNotFoundError) and "version" in str(seen):
             return True
@@ -254,8 +254,7 @@ def ensure_flask_ask_sdk_importable() -> bool:
         setattr(errors, cls.__name__, cls)
     pkg = types.ModuleType("certvalidator", __doc__)
     pkg.__path__ = []  # a package, so "certvalidator.errors" resolves
-    pkg.CertificateValidator = CertificateValidator
-    pkg.errors = errors
+    pkg.__dict__.update(CertificateValidator=CertificateValidator, errors=errors)
     setattr(pkg, _SHIM_MARKER, True)
     sys.modules["certvalidator.errors"] = errors
     sys.modules["certvalidator"] = pkg

@@ -18,8 +18,8 @@ ALEXA_LOCALES: frozenset[str] = frozenset({"en-US", "en-GB"})
 
 def resolve_locale(requested: str | None) -> str:
     """Return the supported locale to answer in; unknown ones get English, with a log line."""
-    if requested in SUPPORTED_LOCALES:
-        return requested  # type: ignore[return-value]
+    if requested is not None and requested in SUPPORTED_LOCALES:
+        return requested
     if requested:
         for locale in SUPPORTED_LOCALES:
             if locale.lower() == requested.lower():

@@ -15,9 +15,9 @@ from __future__ import annotations
 import logging
 import re
 import string
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from skill.content import Content, clinic_e164
 from skill.core.limits import LIMITS
@@ -179,6 +179,9 @@ class Answer:
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
+_CONVERSIONS: dict[str, Callable[[object], str]] = {"r": repr, "s": str, "a": ascii}
+
+
 def _param(content: Content, part: Say, name: str, spec: str, conv: str | None) -> str:
     if name not in part.params:
         raise KeyError(f"{content.locale}:{part.key} needs {{{name}}}")
@@ -186,7 +189,7 @@ def _param(content: Content, part: Say, name: str, spec: str, conv: str | None) 
     if isinstance(value, str) and value.startswith(REF_PREFIX):
         value = content.text(value[len(REF_PREFIX):])
     if conv:
-        value = {"r": repr, "s": str, "a": ascii}[conv](value)
+        value = _CONVERSIONS[conv](value)
     return _XML_INVALID.sub("", format(value, spec or ""))
 
 
@@ -260,7 +263,7 @@ def _joined(parts: Sequence[Part], content: Content, clips: ClipSource,
     Only when every sentence and cue has a clip; silences are joined in too. ``None``
     when joining is not needed or not possible (then each clip gets its own tag).
     """
-    fit = getattr(clips, "fit", None)
+    fit: Callable[..., Any] | None = getattr(clips, "fit", None)
     if fit is None or not hasattr(clips, "lookup"):
         return None
     items: list[object] = []

@@ -284,7 +284,7 @@ def _only(state: StretchState, value: object, mode: AudioMode) -> Step:
 # --- API -----------------------------------------------------------------------------------
 
 
-def start(hold_seconds: int | None = None, *, only: int | None = None,
+def start(hold_seconds: object = None, *, only: object = None,
           mode: AudioMode = AudioMode.CUE_CLIPS, today: date | None = None) -> Step:
     """Begin a session: intro and the first response of exercise 1 (or of ``only``)."""
     prefix: list[Part] = []

@@ -230,7 +230,8 @@ def run_chat(locale: str, as_json: bool, fast: bool, speak: bool, user: str,
              stdin: Iterable[str], stdout: TextIO) -> int:
     """The ``halsporre chat`` loop; the skill is opened straight away."""
     session = ConsoleSession(locale, user=user)
-    interactive = hasattr(stdin, "isatty") and stdin.isatty()  # type: ignore[attr-defined]
+    isatty = getattr(stdin, "isatty", None)
+    interactive = bool(isatty and isatty())
     speaker = Speaker.find(locale) if speak else None
     if speak:
         stdout.write((speaker.describe() if speaker else

@@ -23,6 +23,7 @@ import threading
 from typing import Any
 
 from ask_sdk_core.exceptions import AskSdkException
+from ask_sdk_core.serialize import DefaultSerializer
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_model import RequestEnvelope
 from flask import Flask, jsonify, request
@@ -46,7 +47,7 @@ def _error(message: str, status: int = 400):
     return jsonify({"error": message}), status
 
 
-class ReusingSerializer:
+class ReusingSerializer(DefaultSerializer):
     """The skill's serializer, but a body checked by :func:`create_app` is parsed only once.
 
     The endpoint deserializes each body itself to answer 400 (not flask-ask-sdk's 500) for a
@@ -58,7 +59,7 @@ class ReusingSerializer:
         self._inner = inner
         self._last = threading.local()
 
-    def deserialize(self, payload: str, obj_type: Any) -> Any:
+    def deserialize(self, payload: str | None, obj_type: Any) -> Any:
         last = getattr(self._last, "hit", None)
         self._last.hit = None
         if last is not None and last[1] is obj_type and last[0] == payload:
@@ -109,8 +110,9 @@ def create_app(
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
 
     verifiers = _verifiers(verify, verifier, skill_id)
-    if not isinstance(skill.serializer, ReusingSerializer):
-        skill.serializer = ReusingSerializer(skill.serializer)
+    serializer = skill.serializer
+    if not isinstance(serializer, ReusingSerializer):
+        serializer = skill.serializer = ReusingSerializer(serializer)
     adapter = SkillAdapter(
         skill=skill, skill_id=skill_id or "halsporre", verifiers=verifiers, app=app
     )
@@ -121,7 +123,7 @@ def create_app(
         try:
             text = raw.decode("utf-8")
             check_envelope(json.loads(text))
-            skill.serializer.remember(text, RequestEnvelope)
+            serializer.remember(text, RequestEnvelope)
         except (ValueError, AskSdkException, RecursionError) as exc:
             log.warning("Alexa request rejected: malformed request body (%s)",
                         type(exc).__name__ if isinstance(exc, RecursionError) else exc)

@@ -60,8 +60,8 @@ class SessionEndedHandler(AbstractRequestHandler):
         return is_request_type("SessionEndedRequest")(handler_input)
 
     def handle(self, handler_input: HandlerInput) -> Response:
-        request = handler_input.request_envelope.request
-        log.info("session ended: %s", getattr(request.reason, "value", request.reason))
+        reason = getattr(handler_input.request_envelope.request, "reason", None)
+        log.info("session ended: %s", getattr(reason, "value", reason))
         return respond(handler_input, Event(SESSION_ENDED))
 
 
@@ -73,7 +73,7 @@ class UnhandledRequestHandler(AbstractRequestHandler):
 
     def handle(self, handler_input: HandlerInput) -> Response:
         log.warning("unhandled request type %r",
-                    handler_input.request_envelope.request.object_type)
+                    getattr(handler_input.request_envelope.request, "object_type", None))
         return handler_input.response_builder.response
 
 

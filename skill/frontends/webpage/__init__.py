@@ -360,7 +360,8 @@ def create_blueprint(
 
 def web_store(app: Any) -> SessionStore:
     """The session store of ``app``'s web page (tests)."""
-    return app.blueprints["webpage"].store  # type: ignore[no-any-return]
+    store: SessionStore = app.blueprints["webpage"].store
+    return store
 
 
 __all__ = ["CONTROL_INTENTS", "ApiError", "SessionStore", "WebSession", "answer_json",
