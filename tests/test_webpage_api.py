@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 
@@ -240,7 +239,7 @@ def test_page_and_alexa_share_the_root(client):
 
 
 def test_static_files_are_served(client):
-    for name in ("app.js", "style.css", "labels.json"):
+    for name in ("app.js", "style.css", "index.html"):
         resp = client.get(f"/web/static/{name}")
         assert resp.status_code == 200, name
         resp.close()
@@ -274,17 +273,22 @@ def test_web_page_can_be_switched_off(skill):
 # ------------------------------------------------------------------ labels
 
 
-def test_labels_have_the_same_keys_in_every_locale():
-    labels = json.loads((STATIC_DIR / "labels.json").read_text(encoding="utf-8"))
-    assert set(labels) == set(SUPPORTED_LOCALES)
-    reference = set(labels["sv-SE"])
-    for locale, table in labels.items():
+def test_the_server_tells_the_page_its_locales_and_labels(client):
+    body = client.get("/api/locales").get_json()
+    assert body["locales"] == list(SUPPORTED_LOCALES) and body["default"] in body["locales"]
+    assert body["languages"]["sv"] == "sv-SE"
+    assert set(body["labels"]) == set(SUPPORTED_LOCALES)
+    reference = set(body["labels"]["sv-SE"])
+    for locale, table in body["labels"].items():
         assert set(table) == reference, locale
         assert all(isinstance(v, str) and v.strip() for v in table.values()), locale
+    assert body["labels"]["sv-SE"]["talk"] != body["labels"]["en-US"]["talk"]
+    app_js = (STATIC_DIR / "app.js").read_text(encoding="utf-8")
+    assert "/api/locales" in app_js and '"sv-SE"' not in app_js and "en-US" not in app_js
 
 
-def test_every_label_used_by_the_page_exists():
-    labels = json.loads((STATIC_DIR / "labels.json").read_text(encoding="utf-8"))
+def test_every_label_used_by_the_page_exists(client):
+    labels = client.get("/api/locales").get_json()["labels"]
     used = set(re.findall(r'data-label="([a-z_]+)"', (STATIC_DIR / "index.html").read_text()))
     used |= set(re.findall(r'\bt\("([a-z_]+)"\)', (STATIC_DIR / "app.js").read_text()))
     assert used and used <= set(labels["sv-SE"]), used - set(labels["sv-SE"])

@@ -12,6 +12,10 @@ DEFAULT_LOCALE = "en-US"
 #: Locales whose text inherits from another; only the differences are written down.
 INHERITS: dict[str, str] = {"en-GB": "en-US"}
 
+#: A language without its exact locale falls back to this one ("sv-FI" -> "sv-SE"); the
+#: web page gets the same table for the browser's languages.
+LANGUAGE_FALLBACK: dict[str, str] = {"sv": "sv-SE", "en": "en-US"}
+
 #: Locales Alexa can speak itself; the others need pre-rendered audio clips.
 ALEXA_LOCALES: frozenset[str] = frozenset({"en-US", "en-GB"})
 
@@ -24,8 +28,8 @@ def resolve_locale(requested: str | None) -> str:
         for locale in SUPPORTED_LOCALES:
             if locale.lower() == requested.lower():
                 return locale
-        language = requested.split("-")[0].lower()
-        if language == "sv":
-            return "sv-SE"
+        fallback = LANGUAGE_FALLBACK.get(requested.split("-")[0].lower())
+        if fallback:
+            return fallback
     log.warning("unsupported locale %r, answering in %s", requested, DEFAULT_LOCALE)
     return DEFAULT_LOCALE

@@ -3,6 +3,7 @@
 Routes (a Flask Blueprint, registered by :func:`skill.frontends.web.create_app`):
 
 * ``GET /`` - the page (``static/index.html``); ``GET /web/static/<file>`` - its files.
+* ``GET /api/locales`` - the locales, the browser-language fallback and every label.
 * ``POST /api/start`` ``{"locale"}`` - open the skill (LaunchRequest).
 * ``POST /api/talk`` ``{"locale", "text"}`` - one utterance, resolved like the console does.
 * ``POST /api/control`` ``{"locale", "event"}`` - a button: ``pause``, ``resume`` or ``stop``,
@@ -38,7 +39,8 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, jsonify, request, send_from_directory
 
 from skill.alexa.invoke import BadEnvelope
-from skill.core.locales import SUPPORTED_LOCALES
+from skill.content import locale_data
+from skill.core.locales import DEFAULT_LOCALE, LANGUAGE_FALLBACK, SUPPORTED_LOCALES
 from skill.core.playback import ClinicContact, ClipStep, CueStep, Plan, Silence, Step
 from skill.frontends.console import ConsoleSession, Exchange
 
@@ -315,6 +317,14 @@ class _Conversations:
         return response
 
 
+def page_locales() -> dict[str, Any]:
+    """What the page needs before it speaks: the locales, how a browser language falls
+    back, and each locale's labels (``skill/content/<locale>/page.json``)."""
+    return {"locales": list(SUPPORTED_LOCALES), "default": DEFAULT_LOCALE,
+            "languages": dict(LANGUAGE_FALLBACK),
+            "labels": {loc: dict(locale_data(loc, "page")) for loc in SUPPORTED_LOCALES}}
+
+
 def create_blueprint(
     skill: Any,
     *,
@@ -337,6 +347,10 @@ def create_blueprint(
         response = send_from_directory(STATIC_DIR, "index.html", max_age=0)
         response.headers["Cache-Control"] = "no-cache"
         return headers(response)
+
+    @bp.get("/api/locales")
+    def locales() -> Response:
+        return jsonify(page_locales())
 
     @bp.post("/api/start")
     def start() -> Response | tuple[Response, int]:

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from skill.content import locale_data
 from skill.core.clips import AUDIO_DIR, JOINED_DIR, MANIFEST, normalise
 from skill.core.limits import EXERCISES, HOLD_MAX, HOLD_MIN, MAX_CLIP_MS, REPS
 from skill.tools.audio import convert, tones
@@ -90,29 +91,14 @@ NOT_SPOKEN = re.compile(r"(^|.*\.)(url|link|email|href)$")
 # The cue set
 # --------------------------------------------------------------------------------------
 
-NUMBER_WORDS: dict[str, tuple[str, ...]] = {
-    "sv": ("ett", "två", "tre", "fyra", "fem", "sex", "sju", "åtta", "nio", "tio",
-           "elva", "tolv", "tretton", "fjorton", "femton", "sexton", "sjutton", "arton",
-           "nitton", "tjugo", "tjugoett", "tjugotvå", "tjugotre", "tjugofyra", "tjugofem",
-           "tjugosex", "tjugosju", "tjugoåtta", "tjugonio", "trettio"),
-    "en": ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-           "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
-           "eighteen", "nineteen", "twenty", "twenty-one", "twenty-two", "twenty-three",
-           "twenty-four", "twenty-five", "twenty-six", "twenty-seven", "twenty-eight",
-           "twenty-nine", "thirty"),
-}
-SECONDS_LEFT: dict[str, tuple[str, str]] = {
-    "sv": ("en sekund kvar", "{word} sekunder kvar"),
-    "en": ("one second left", "{word} seconds left"),
-}
 COUNT_MAX = HOLD_MAX
 
 
 def cue_phrases(locale: str, count_max: int = COUNT_MAX) -> dict[str, str]:
     """Spoken cues: ``count.<n>`` -> "fem", ``left.<n>`` -> "tjugo sekunder kvar"."""
-    lang = locale.split("-")[0]
-    words = NUMBER_WORDS.get(lang, NUMBER_WORDS["en"])
-    one_left, n_left = SECONDS_LEFT.get(lang, SECONDS_LEFT["en"])
+    voice = locale_data(locale, "voice")
+    words = voice["number_words"]
+    one_left, n_left = voice["seconds_left"]["one"], voice["seconds_left"]["many"]
     phrases: dict[str, str] = {}
     for n in range(1, count_max + 1):
         phrases[f"count.{n}"] = words[n - 1]
