@@ -228,7 +228,7 @@ def _clinic(locale: str, turn: Turn, card: dict[str, Any] | None) -> dict[str, A
     """The clinic's number (and booking ways from the card) when the answer gives it."""
     phone = load_content(locale).text(PHONE_KEY)
     lines = (card or {}).get("lines") or []
-    if "telephone" not in turn.ssml and phone not in turn.ssml \
+    if phone not in turn.ssml and phone not in (turn.text or "") \
             and not any(phone in line for line in lines):
         return None
     return {"phone": phone, "tel": tel_uri(phone),
