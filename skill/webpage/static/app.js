@@ -200,7 +200,7 @@
         await playClip(step, token);
       } else if (step.say) {
         ringIdle();
-        if (captions) { $("now").textContent = step.say; }
+        if (captions) { $("now").textContent = step.text || step.say; }
         await speak(step.say, token);
       }
     }
