@@ -15,7 +15,6 @@ the web page and the tests understand exactly what the published model declares:
 from __future__ import annotations
 
 import json
-import os
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -27,9 +26,10 @@ from typing import Any, ClassVar
 from rapidfuzz import fuzz, process
 from unicode_rbnf import RbnfEngine
 
+from skill import resources
+
 FALLBACK_INTENT = "AMAZON.FallbackIntent"
 NUMBER_TYPE = "AMAZON.NUMBER"
-MODELS_ENV = "HALSPORRE_MODELS_DIR"
 
 #: Minimum tolerant score (0-100) for a match; below it the utterance falls back.
 TOLERANT_THRESHOLD = 80.0
@@ -182,10 +182,7 @@ class Resolver:
     @classmethod
     def models_dir(cls) -> Path:
         """Directory holding ``<locale>.json`` (``HALSPORRE_MODELS_DIR`` overrides)."""
-        override = os.environ.get(MODELS_ENV)
-        if override:
-            return Path(override)
-        return Path(__file__).resolve().parent.parent / "interaction_models"
+        return resources.models_dir()
 
     @classmethod
     def available_locales(cls) -> list[str]:

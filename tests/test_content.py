@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from skill.content import CONTENT_DIR, load_content, placeholders, validate_all
-from skill.locales import SUPPORTED_LOCALES
+from skill.core.locales import SUPPORTED_LOCALES
 
 REPO = Path(__file__).resolve().parents[1]
 #: The clinic's leaflet as committed with the skill; the shared original sits beside the repo.
@@ -370,7 +370,7 @@ def test_description_carries_the_disclaimer(locale):
 
 @pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
 def test_help_carries_the_disclaimer(locale):
-    from skill.dialogue import DialogueState, Event, decide
+    from skill.core.dialogue import DialogueState, Event, decide
 
     decision = decide(DialogueState(), Event("AMAZON.HelpIntent"))
     assert decision.speech[0].key == "disclaimer"
