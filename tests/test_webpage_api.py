@@ -327,24 +327,41 @@ def test_plan_steps_order_merge_and_timing():
         CueStep("hold_start", "Nu.", 19_600, 400, "/audio/sv-SE/tone.mp3"),
     ))
     assert plan_steps(plan) == [
-        {"say": "Stå mot väggen.", "start_ms": 0, "ms": 1000},
+        {"say": "Stå mot väggen.", "text": "Stå mot väggen.", "start_ms": 0, "ms": 1000},
         {"pause_ms": 15000, "start_ms": 1000, "ms": 15000},
         {"audio": "/audio/sv-SE/abc.mp3", "text": "Håll kvar.", "engine": "espeak",
          "start_ms": 16_000, "ms": 900},
-        {"say": "Nu 08-123 264 44 igen. Släpp.", "start_ms": 16_900, "ms": 2700},
+        {"say": "Nu 0 8, 1 2 3, 2 6 4, 4 4 igen. Släpp.",
+         "text": "Nu 08-123 264 44 igen. Släpp.", "start_ms": 16_900, "ms": 2700},
         {"audio": "/audio/sv-SE/tone.mp3", "text": "Nu.", "cue": "hold_start",
          "start_ms": 19_600, "ms": 400},
     ]
     assert plan_steps(Plan()) == []
 
 
-def test_dialling_number_comes_from_the_content():
-    from skill.content import clinic_e164, load_content
+def test_plan_steps_speak_aliases_and_caption_the_written_words():
+    """An English voice in the browser says the aliases; the captions keep the spelling."""
+    from skill.content import load_content
+    from skill.core.parts import Say
+    from skill.core.speech import render
 
-    e164 = clinic_e164()
-    assert re.fullmatch(r"\+[1-9][0-9]{6,14}", e164), e164
+    content = load_content("en-US")
+    steps = plan_steps(render([Say("clinic.speech")], content).plan)  # aliases are in the plan
+    assert len(steps) == 1
+    assert steps[0]["say"].startswith("The clinic's number is 0 8, 1 2 3, 2 6 4, 4 4.")
+    assert "Uppen-vord" in steps[0]["say"] and "Öppenvård" not in steps[0]["say"]
+    assert steps[0]["text"].startswith("The clinic's number is 08-123 264 44.")
+    assert "Rehab Öppenvård" in steps[0]["text"] and "Uppen" not in steps[0]["text"]
+
+
+def test_dialling_number_comes_from_the_content():
+    from skill.content import load_content
+    from skill.core.playback import e164
+
     for locale in SUPPORTED_LOCALES:
-        shown = load_content(locale).text("clinic.phone")
-        national = re.sub(r"\D", "", shown).lstrip("0")
-        assert e164.endswith(national), (locale, e164, shown)
-    assert e164 == "+46812326444"
+        words = load_content(locale)
+        number = e164(words.text("clinic.phone_international"))
+        assert re.fullmatch(r"\+[1-9][0-9]{6,14}", number), number
+        national = re.sub(r"\D", "", words.text("clinic.phone")).lstrip("0")
+        assert number.endswith(national), (locale, number)
+        assert number == "+46812326444"

@@ -149,6 +149,8 @@ class Facts(Protocol):
     def has_reminders(self) -> bool: ...
     @property
     def audio_mode(self) -> AudioMode: ...
+    @property
+    def booking_url(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -163,6 +165,8 @@ class UserFacts:
     sessions_today: int = 0
     has_reminders: bool = False
     audio_mode: AudioMode = AudioMode.CUE_CLIPS
+    booking_url: str | None = None
+    """The deployment's online booking page (``Settings.booking_url``), for the card."""
 
 
 @dataclass

@@ -42,8 +42,8 @@ def section(state: DialogueState, index: int) -> Decision:
         offer = Say("info.next_offer", {"title": ref(f"info.sections.{SECTIONS[index + 1]}.title")})
         state.pending = "next_section"
     else:
-        offer = Say("info.last_offer")
-        state.pending = "offer_stretch"
+        offer = Say("info.booking_offer")
+        state.pending = "next_section"
     speech.append(offer)
     card = Card(title=Say(f"info.sections.{name}.title"),
                 lines=(Say(f"info.sections.{name}.body"),))
@@ -63,20 +63,29 @@ def read_section_of_intent(state: DialogueState, event: Event, facts: Facts) -> 
     return section(state, SECTIONS.index(INTENT_SECTIONS[event.name]))
 
 
+def leaflet_end(state: DialogueState, facts: Facts) -> Decision:
+    """Reading on past the last section: the leaflet ends with how to book and the number."""
+    state.mode, state.section, state.pending = "info", len(SECTIONS) - 1, "offer_stretch"
+    speech: list[Part] = [Say("clinic.speech"), Say("clinic.booking"), Say("info.last_offer")]
+    return ask(state, speech, [Say("info.last_offer")], clinic_card(facts))
+
+
 def next_section(state: DialogueState, event: Event, facts: Facts) -> Decision:
-    """Next / More: the following section; after the last one, offer a stretch session."""
+    """Next / More: the following section; after the last one, how to book and the number."""
     if state.mode != "info":
         return section(state, 0)
     if state.section + 1 < len(SECTIONS):
         return section(state, state.section + 1)
-    state.pending = "offer_stretch"
-    return ask(state, [Say("info.last_offer")], [Say("info.last_offer")])
+    return leaflet_end(state, facts)
 
 
 def previous_section(state: DialogueState, event: Event, facts: Facts) -> Decision:
-    """Previous: the section before (at the first one, say so and read it again)."""
+    """Previous: the section before (at the first one, say so and read it again; after the
+    leaflet's end, its last section)."""
     if state.mode != "info":
         return menu(state)
+    if state.pending == "offer_stretch":
+        return section(state, state.section)
     if state.section > 0:
         return section(state, state.section - 1)
     decision = section(state, 0)
@@ -92,12 +101,18 @@ def start_over(state: DialogueState, event: Event, facts: Facts) -> Decision:
 # --- the clinic -------------------------------------------------------------------------
 
 
+def clinic_card(facts: Facts) -> Card:
+    """The number and booking ways; the deployment's booking page as a link when set."""
+    web = Say("clinic.card_web_link", {"url": facts.booking_url}) if facts.booking_url \
+        else Say("clinic.card_web")
+    return Card(title=Say("clinic.card_title"), lines=(Say("clinic.card_text"), web))
+
+
 def give_clinic_number(state: DialogueState, event: Event, facts: Facts) -> Decision:
     """ClinicIntent: the number first, then the booking ways, and offer to repeat it."""
     state.mode, state.pending = "clinic", "repeat_number"
     speech: list[Part] = [Say("clinic.speech"), Say("clinic.booking"), Say("clinic.repeat_offer")]
-    card = Card(title=Say("clinic.card_title"), lines=(Say("clinic.card_text"),))
-    return ask(state, speech, [Say("clinic.repeat_offer")], card)
+    return ask(state, speech, [Say("clinic.repeat_offer")], clinic_card(facts))
 
 
 # --- help, navigation, small talk -------------------------------------------------------
@@ -155,7 +170,7 @@ def medical_question(state: DialogueState, event: Event, facts: Facts) -> Decisi
 def yes_to_offer(state: DialogueState, event: Event, facts: Facts) -> Decision:
     """Yes to the next section or to hearing the number again; otherwise the menu."""
     if state.pending == "next_section":
-        return section(state, min(state.section + 1, len(SECTIONS) - 1))
+        return next_section(state, event, facts)
     if state.pending == "repeat_number":
         return ask(state, [Say("clinic.number_again"), Say("clinic.repeat_offer")],
                    [Say("clinic.repeat_offer")])

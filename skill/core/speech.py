@@ -5,8 +5,10 @@ sentence is escaped and every document is well-formed. No SSML builder on PyPI i
 maintained today; the standard library is. Nothing in the skill reads SSML back: the
 console and the web page project the same plan their own way.
 
-``{phone}`` runs are spoken as ``<say-as interpret-as="telephone">``; clips and cue tones
-become ``<audio>``; pauses become ``<break>`` tags of at most 10 s each.
+A piece with a spoken form becomes ``<sub alias="spoken">written</sub>``: the clinic's
+number digit group by digit group (not ``say-as telephone``, which Alexa documents for
+US-style numbers only) and names a voice would stumble on (``pronounce.names.*``). Clips
+and cue tones become ``<audio>``; pauses become ``<break>`` tags of at most 10 s each.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from skill.content import Content, placeholders
+from skill.content import SPEECH_FIELDS, Content, placeholders
 from skill.core.limits import MAX_BREAK_MS
 from skill.core.parts import Cue, Part, Say
 from skill.core.playback import (
@@ -28,11 +30,13 @@ from skill.core.playback import (
     Words,
     build_plan,
     fill,
+    name_aliases,
     plain_text,
+    spell_phone,
 )
 
-__all__ = ["PHONE_KEY", "ClipSource", "Rendered", "check_parts", "fill", "plain_text",
-           "render", "to_ssml"]
+__all__ = ["PHONE_KEY", "ClipSource", "Rendered", "check_parts", "fill", "name_aliases",
+           "plain_text", "render", "spell_phone", "to_ssml"]
 
 
 def _append_text(parent: ET.Element, text: str) -> None:
@@ -52,8 +56,8 @@ def _break(parent: ET.Element, ms: int) -> None:
 
 def _words(root: ET.Element, step: Words) -> None:
     for piece in step.pieces:
-        if piece.phone:
-            ET.SubElement(root, "say-as", {"interpret-as": "telephone"}).text = piece.text
+        if piece.said != piece.text:
+            ET.SubElement(root, "sub", alias=piece.said).text = piece.text
         else:
             _append_text(root, piece.text)
     _append_text(root, " ")
@@ -114,7 +118,7 @@ def check_parts(parts: Sequence[Part], content: Content) -> None:
         if isinstance(part, Say):
             if not content.has(part.key):
                 raise ValueError(f"unknown content key {part.key!r}")
-            needed = placeholders(content.strings[part.key]) - {"phone"}
+            needed = placeholders(content.strings[part.key]) - set(SPEECH_FIELDS)
             if not needed <= set(part.params):
                 raise ValueError(f"{part.key} needs {sorted(needed)}")
         elif isinstance(part, Cue) and not content.has(f"cue.{part.name}"):

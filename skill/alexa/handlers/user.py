@@ -135,6 +135,10 @@ class StoredFacts:
     def has_reminders(self) -> bool:
         return bool(self._stored and self._stored[0].reminder_ids)
 
+    @property
+    def booking_url(self) -> str | None:
+        return turn_of(self._handler_input).settings.booking_url
+
 
 def load_facts(handler_input: HandlerInput) -> StoredFacts:
     """Facts for the dialogue, read lazily; empty when storage is off or unreadable."""

@@ -41,7 +41,7 @@ from flask import Blueprint, Response, jsonify, request, send_from_directory
 from skill.alexa.invoke import BadEnvelope
 from skill.content import locale_data
 from skill.core.locales import DEFAULT_LOCALE, LANGUAGE_FALLBACK, SUPPORTED_LOCALES
-from skill.core.playback import ClinicContact, ClipStep, CueStep, Plan, Silence, Step
+from skill.core.playback import ClinicContact, ClipStep, CueStep, Plan, Silence, Step, Words
 from skill.frontends.console import ConsoleSession, Exchange
 
 log = logging.getLogger(__name__)
@@ -143,24 +143,29 @@ def _step_json(step: Step) -> dict[str, Any]:
         return {"audio": step.url, "text": step.text, "engine": step.engine, **timing}
     if isinstance(step, CueStep) and step.url:
         return {"audio": step.url, "text": step.text, "cue": step.name, **timing}
-    return {"say": step.text, **timing}
+    spoken = step.spoken if isinstance(step, Words) else step.text
+    return {"say": spoken, "text": step.text, **timing}
 
 
 def _merge(steps: list[dict[str, Any]], item: dict[str, Any]) -> None:
     """Adjacent words merge into one ``say`` step, adjacent pauses into one ``pause_ms``."""
     last = steps[-1] if steps else None
-    for kind in ("say", "pause_ms"):
-        if last is not None and kind in item and kind in last:
-            last[kind] = (f"{last[kind]} {item[kind]}" if kind == "say"
-                          else last[kind] + item[kind])
-            last["ms"] += item["ms"]
-            return
-    steps.append(item)
+    if last is not None and "say" in item and "say" in last:
+        last["say"] = f"{last['say']} {item['say']}"
+        last["text"] = f"{last['text']} {item['text']}"
+    elif last is not None and "pause_ms" in item and "pause_ms" in last:
+        last["pause_ms"] += item["pause_ms"]
+    else:
+        steps.append(item)
+        return
+    last["ms"] += item["ms"]
 
 
 def plan_steps(plan: Plan) -> list[dict[str, Any]]:
-    """The plan as the page's playlist, in order: ``{"say"}``, ``{"audio", "text"}``,
-    ``{"pause_ms"}``, each with its ``start_ms`` and length ``ms``."""
+    """The plan as the page's playlist, in order: ``{"say", "text"}`` (``say`` is what the
+    browser's voice says - digit groups, names' aliases - and ``text`` the written words,
+    for captions), ``{"audio", "text"}``, ``{"pause_ms"}``, each with its ``start_ms`` and
+    length ``ms``."""
     steps: list[dict[str, Any]] = []
     for step in plan.steps:
         if isinstance(step, Silence) and not step.duration_ms:
