@@ -51,6 +51,9 @@ MAX_SPELLED_NUMBER = 999
 #: Inputs are cut to this many characters before resolving.
 MAX_CHARS = 300
 
+#: Hesitation words dropped before the classifier ("umm what are the symptoms").
+FILLERS = frozenset({"um", "umm", "uh", "uhm", "er", "erm", "hmm", "eh", "ehm", "öh", "äh", "öhm"})
+
 _NUM = "xnumberx"  # placeholder token for a number in the classifier's texts
 _SLOT_RE = re.compile(r"\{([A-Za-z][A-Za-z0-9_]*)\}")
 _NON_WORD_RE = re.compile(r"[^\w' ]+")
@@ -352,6 +355,7 @@ class Resolver:
     def resolve(self, utterance: str) -> Resolution:
         """Resolve an utterance: exact, then the classifier, else AMAZON.FallbackIntent."""
         text = normalize(utterance[:MAX_CHARS])
+        text = " ".join(w for w in text.split() if w not in FILLERS) or text
         if not text:
             return Resolution(FALLBACK_INTENT, {}, "fallback", 0.0)
         exact = self._resolve_exact(text)
@@ -401,7 +405,10 @@ class Resolver:
         if self._classifier is None:
             return Resolution(FALLBACK_INTENT, {}, "fallback", 0.0)
         words = text.split()
-        guess = self._classifier.predict(_mask_numbers(words))
+        masked = _mask_numbers(words)
+        if not self._classifier.knows_a_word(masked):
+            return Resolution(FALLBACK_INTENT, {}, "fallback", 0.0)
+        guess = self._classifier.predict(masked)
         if guess.intent == FALLBACK_INTENT or guess.probability < CONFIDENCE_THRESHOLD:
             return Resolution(FALLBACK_INTENT, {}, "fallback", round(guess.probability, 3))
         slots = self._read_slots(guess.intent, words)

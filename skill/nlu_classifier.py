@@ -75,8 +75,16 @@ class IntentClassifier:
             self._parts.append(_Part(vectorizer.build_analyzer(), vocab))
             offset += len(vocab)
         self._idf = np.concatenate([chars.idf_, words.idf_]).astype(np.float32)
-        self._coef = np.ascontiguousarray(model.coef_.T, dtype=np.float32)
-        self._bias = model.intercept_.astype(np.float32)
+        coef, bias = model.coef_, model.intercept_
+        if coef.shape[0] == 1:  # two classes: one score for the second, its negative first
+            coef, bias = np.vstack([-coef, coef]), np.concatenate([-bias, bias])
+        self._coef = np.ascontiguousarray(coef.T, dtype=np.float32)
+        self._bias = bias.astype(np.float32)
+
+    def knows_a_word(self, text: str) -> bool:
+        """Whether any word of the text occurs in the training texts."""
+        vocab = self._parts[1].vocab
+        return any(word in vocab for word in fold(text).split())
 
     def scores(self, text: str) -> np.ndarray:
         """The linear model's raw score per class for one (normalised) text."""

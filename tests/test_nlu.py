@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from skill.nlu import (
+    CONFIDENCE_THRESHOLD,
     FALLBACK_INTENT,
     Resolution,
     Resolver,
@@ -88,6 +89,10 @@ EXACT_CASES = [
     ("en-US", "how long until it heals", "PrognosisIntent", {}),
     ("en-US", "how long does it take to get better", "PrognosisIntent", {}),
     ("en-US", "what are the symptoms", "SymptomsIntent", {}),
+    ("en-US", "umm what are the symptoms", "SymptomsIntent", {}),  # hesitation dropped
+    ("sv-SE", "hur manga ar kvar", "ProgressIntent", {}),  # accents folded
+    ("sv-SE", "hall i tjugo sekunder", "SetHoldTimeIntent", {"seconds": "20"}),
+    ("sv-SE", "bara ovning tva", "ExerciseIntent", {"exercise": "2"}),
     ("en-US", "what can I do about it", "TreatmentIntent", {}),
     ("en-US", "which exercises should I do", "ExercisesInfoIntent", {}),
     ("en-US", "when should I see a physio", "SeekCareIntent", {}),
@@ -128,7 +133,7 @@ def test_slot_match_carries_spoken_value_id_and_name() -> None:
     assert res.slots == {"seconds": SlotMatch(value="20")}
 
 
-TOLERANT_CASES = [
+CLASSIFIER_CASES = [
     ("sv-SE", "kan du berätta om prognosen tack", "InfoIntent", {"section": "prognosis"}),
     ("sv-SE", "hur länge tar det att bli bar", "PrognosisIntent", {}),
     ("sv-SE", "hur lång tid att bli bra", "PrognosisIntent", {}),
@@ -141,15 +146,14 @@ TOLERANT_CASES = [
     ("en-US", "what causes iit", "CausesIntent", {}),
     ("en-US", "how long until it heals please", "PrognosisIntent", {}),
     ("en-US", "hold it for 30 seconds please", "SetHoldTimeIntent", {"seconds": "30"}),
-    ("en-US", "umm what are the symptoms", "SymptomsIntent", {}),
     ("en-GB", "please ring the clinic", "ClinicIntent", {}),
 ]
 
 
-@pytest.mark.parametrize(("locale", "utterance", "intent", "slots"), TOLERANT_CASES)
-def test_tolerant_phrasings(locale: str, utterance: str, intent: str, slots: dict) -> None:
-    res = _check(locale, utterance, intent, slots, method="tolerant")
-    assert 0.0 < res.score < 1.0
+@pytest.mark.parametrize(("locale", "utterance", "intent", "slots"), CLASSIFIER_CASES)
+def test_classifier_phrasings(locale: str, utterance: str, intent: str, slots: dict) -> None:
+    res = _check(locale, utterance, intent, slots, method="classifier")
+    assert CONFIDENCE_THRESHOLD <= res.score < 1.0
 
 
 GIBBERISH = [
@@ -169,7 +173,8 @@ GIBBERISH = [
 @pytest.mark.parametrize(("locale", "utterance"), GIBBERISH)
 def test_gibberish_falls_back(locale: str, utterance: str) -> None:
     res = Resolver.for_locale(locale).resolve(utterance)
-    assert res == Resolution(FALLBACK_INTENT, {}, "fallback", 0.0)
+    assert (res.intent, res.slots, res.method) == (FALLBACK_INTENT, {}, "fallback")
+    assert res.score < 1.0
 
 
 def _fill(sample: str, slots: dict[str, str], lm: dict) -> tuple[str, dict[str, str]]:
@@ -261,7 +266,9 @@ def test_intents_and_slot_types_exposed() -> None:
     resolver = Resolver.for_locale("sv-SE")
     assert "InfoIntent" in resolver.intents()
     assert "AMAZON.FallbackIntent" in resolver.intents()
-    assert set(resolver.slot_types) == {"SectionType", "ExerciseType"}
+    assert set(resolver.slot_types) == {
+        "SectionType", "ExerciseType", "LanguageType", "LengthType"
+    }
     assert resolver.intent_slots("SetHoldTimeIntent") == {"seconds": "AMAZON.NUMBER"}
 
 
@@ -286,6 +293,7 @@ def test_models_dir_env_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
                 "invocationName": "test coach",
                 "intents": [
                     {"name": "PingIntent", "samples": ["ping the coach"]},
+                    {"name": "PongIntent", "samples": ["pong the ball back"]},
                     {"name": "AMAZON.FallbackIntent", "samples": []},
                 ],
                 "types": [],
