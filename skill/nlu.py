@@ -27,12 +27,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rapidfuzz import fuzz, process
 from unicode_rbnf import RbnfEngine
 
-from skill.nlu_classifier import IntentClassifier, fold
+if TYPE_CHECKING:
+    from skill.nlu_classifier import IntentClassifier
 
 FALLBACK_INTENT = "AMAZON.FallbackIntent"
 NUMBER_TYPE = "AMAZON.NUMBER"
@@ -80,6 +81,12 @@ class Resolution:
     slots: dict[str, SlotMatch] = field(default_factory=dict)
     method: str = "fallback"  # "exact" | "classifier" | "fallback"
     score: float = 0.0
+
+
+def fold(text: str) -> str:
+    """Strip accents: "hälsporre" -> "halsporre", "övning" -> "ovning", "café" -> "cafe"."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def normalize(text: str) -> str:
@@ -233,7 +240,11 @@ class Resolver:
         )
         self._slot_word_set = frozenset(self._slot_words)
         texts, labels = self._training_set(out_of_domain or [])
-        self._classifier = IntentClassifier(texts, labels) if len(set(labels)) > 1 else None
+        self._classifier: IntentClassifier | None = None
+        if len(set(labels)) > 1:
+            from skill.nlu_classifier import IntentClassifier  # scikit-learn: loaded here only
+
+            self._classifier = IntentClassifier(texts, labels)
 
     # -- construction -------------------------------------------------------------
 

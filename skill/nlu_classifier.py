@@ -13,7 +13,6 @@ Only our own front ends (console, web page, tests) import this module; the Alexa
 
 from __future__ import annotations
 
-import unicodedata
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -23,17 +22,13 @@ from scipy.sparse import hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.svm import LinearSVC
 
+from skill.nlu import fold
+
 #: Regularisation strength of the linear SVM (larger: fits the samples closer).
 C = 0.5
 #: Scale of the SVM's scores before the softmax that turns them into probabilities; chosen
 #: on the dev set (tests/data/nlu_dev) so that the probabilities track accuracy.
 TEMPERATURE = 3.0
-
-
-def fold(text: str) -> str:
-    """Strip accents: "hälsporre" -> "halsporre", "övning" -> "ovning", "café" -> "cafe"."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 @dataclass(frozen=True)
