@@ -437,7 +437,7 @@ class Resolver:
                     vid, vname, phrase = hit
                     slots[slot] = SlotMatch(phrase, vid, vname)
             elif type_name == NUMBER_TYPE:
-                number = _find_number(words)
+                number = _find_number(words, smallest=2) or _find_number(words)
                 if number is not None:
                     slots[slot] = SlotMatch(str(number[2]))
         return slots

@@ -15,6 +15,9 @@ from skill.nlu import (
     Resolver,
     SlotMatch,
     UnsupportedLocale,
+    _number_words,
+    compute_number_words,
+    fold,
     normalize,
     parse_number,
 )
@@ -309,3 +312,95 @@ def test_models_dir_env_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert resolver.resolve("bonjour").intent == FALLBACK_INTENT
     with pytest.raises(UnsupportedLocale):
         Resolver.for_locale("sv-SE")
+
+
+# The misroutes issue 12 lists, and the new intents, through the same resolver the console
+# and the web page use.
+ISSUE_CASES = [
+    ("sv-SE", "hej", "GreetingIntent", {}),
+    ("sv-SE", "Hej!", "GreetingIntent", {}),
+    ("sv-SE", "god morgon", "GreetingIntent", {}),
+    ("en-US", "hi", "GreetingIntent", {}),
+    ("en-GB", "hello", "GreetingIntent", {}),
+    ("sv-SE", "hej då", "AMAZON.StopIntent", {}),
+    ("sv-SE", "tack så mycket", "ThanksIntent", {}),
+    ("en-US", "thanks", "ThanksIntent", {}),
+    ("sv-SE", "tack och hej", "AMAZON.StopIntent", {}),
+    ("sv-SE", "det var bra så", "AMAZON.StopIntent", {}),
+    ("en-US", "no thanks, bye", "AMAZON.StopIntent", {}),
+    ("sv-SE", "jag vill inte mer", "AMAZON.StopIntent", {}),
+    ("sv-SE", "nu orkar jag inte", "AMAZON.StopIntent", {}),
+    ("en-GB", "I don't want any more", "AMAZON.StopIntent", {}),
+    ("sv-SE", "va?", "AMAZON.RepeatIntent", {}),
+    ("sv-SE", "kan du säga det där igen", "AMAZON.RepeatIntent", {}),
+    ("en-US", "what was that number again", "ClinicIntent", {}),
+    ("sv-SE", "numret till sjukgymnasten", "ClinicIntent", {}),
+    ("en-GB", "what's the physio's number", "ClinicIntent", {}),
+    ("sv-SE", "jag vill göra strechövningar", "StartStretchIntent", {}),
+    ("sv-SE", "kan jag ta en spruta", "TreatmentIntent", {}),
+    ("sv-SE", "hur bokar man", "ClinicIntent", {}),
+    ("sv-SE", "kan jag boka via 1177", "ClinicIntent", {}),
+    ("sv-SE", "elva sjuttiosju", "ClinicIntent", {}),
+    ("sv-SE", "varfor gor det ont i halen", "CausesIntent", {}),
+    ("sv-SE", "ska jag ta ipren?", "MedicalQuestionIntent", {}),
+    ("sv-SE", "jag har ont i knät", "MedicalQuestionIntent", {}),
+    ("sv-SE", "min fot är svullen och röd", "MedicalQuestionIntent", {}),
+    ("en-US", "should I take ibuprofen", "MedicalQuestionIntent", {}),
+    ("en-US", "speak Swedish", "SetLanguageIntent", {"language": "sv"}),
+    ("en-GB", "in Swedish please", "SetLanguageIntent", {"language": "sv"}),
+    ("sv-SE", "prata engelska", "SetLanguageIntent", {"language": "en"}),
+    ("sv-SE", "svenska", "SetLanguageIntent", {"language": "sv"}),
+    ("en-US", "longer pause before each exercise", "SetSetupTimeIntent", {"length": "longer"}),
+    ("sv-SE", "ge mig längre tid att ställa mig", "SetSetupTimeIntent", {"length": "longer"}),
+    ("en-US", "give me fifteen seconds to get ready", "SetSetupTimeIntent", {"seconds": "15"}),
+    ("sv-SE", "hur mycket är klockan", FALLBACK_INTENT, {}),
+    ("en-US", "tell me a joke about cats", FALLBACK_INTENT, {}),
+    ("en-GB", "what's the weather like", FALLBACK_INTENT, {}),
+    ("sv-SE", "spela musik", FALLBACK_INTENT, {}),
+]
+
+
+@pytest.mark.parametrize(("locale", "utterance", "intent", "slots"), ISSUE_CASES)
+def test_issue_phrasings(locale: str, utterance: str, intent: str, slots: dict) -> None:
+    _check(locale, utterance, intent, slots)
+
+
+@pytest.mark.parametrize(
+    ("locale", "utterance", "intent", "slots"),
+    [
+        ("sv-SE", "kan du snälla prata på engelska med mig", "SetLanguageIntent",
+         {"language": "en"}),
+        ("sv-SE", "jag behöver lite längre tid innan övningarna", "SetSetupTimeIntent",
+         {"length": "longer"}),
+        ("sv-SE", "jag vill höra lite om prognosen", "InfoIntent",
+         {"section": "prognosis"}),
+        ("en-US", "please could you hold each one for twenty five seconds", "SetHoldTimeIntent",
+         {"seconds": "25"}),
+        ("en-US", "I would like to do only the third exercise please", "ExerciseIntent",
+         {"exercise": "3"}),
+    ],
+)
+def test_classifier_reads_slots(locale: str, utterance: str, intent: str, slots: dict) -> None:
+    _check(locale, utterance, intent, slots, method="classifier")
+
+
+def test_long_input_is_cut_and_still_resolves() -> None:
+    resolver = Resolver.for_locale("en-US")
+    assert resolver.resolve("what causes it " + "x" * 5000).intent == "CausesIntent"
+    assert resolver.resolve("x" * 5000 + " what causes it").intent == FALLBACK_INTENT
+
+
+def test_no_two_intents_share_a_sample_once_accents_are_folded() -> None:
+    for locale in LOCALES:
+        lm = json.loads((MODELS / f"{locale}.json").read_text(encoding="utf-8"))[
+            "interactionModel"
+        ]["languageModel"]
+        owner: dict[str, str] = {}
+        for intent in lm["intents"]:
+            for sample in intent.get("samples", []):
+                key = fold(normalize(sample))
+                assert owner.setdefault(key, intent["name"]) == intent["name"], (locale, sample)
+
+
+def test_number_table_file_is_current() -> None:
+    assert _number_words() == compute_number_words()
