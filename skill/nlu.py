@@ -46,11 +46,19 @@ CONFIDENCE_THRESHOLD = 0.5
 #: Minimum similarity (0-100) for snapping a misspelt word onto a slot value's word.
 WORD_SNAP_THRESHOLD = 85.0
 #: At most this many slot-value variants of one sample go into the training set.
-VARIANTS_PER_SAMPLE = 12
+VARIANTS_PER_SAMPLE = 8
 #: Largest number understood when spelled out.
 MAX_SPELLED_NUMBER = 999
 #: Inputs are cut to this many characters before resolving.
 MAX_CHARS = 300
+
+#: Courtesy and discourse words dropped from the start or end of a longer utterance when
+#: it is not a sample as it stands ("kan du berätta om prognosen tack", "ja jag vill veta
+#: mer om prognosen", "well what's the number").
+COURTESY_END = frozenset({"tack", "please", "thanks"})
+COURTESY_START = frozenset({
+    "snälla", "please", "ja", "jo", "okej", "alltså", "yes", "ok", "okay", "well", "so",
+})
 
 #: Hesitation words dropped before the classifier ("umm what are the symptoms").
 FILLERS = frozenset({"um", "umm", "uh", "uhm", "er", "erm", "hmm", "eh", "ehm", "öh", "äh", "öhm"})
@@ -288,14 +296,12 @@ class Resolver:
         """Slot name -> slot type for an intent."""
         return dict(self._intent_slots.get(intent, {}))
 
-    def _slot_pattern(self, type_name: str, folded: bool) -> str:
-        if type_name in self.slot_types:
-            slot_type = self.slot_types[type_name]
-            table = slot_type.folded if folded else slot_type.lookup
-            return "|".join(re.escape(p) for p in sorted(table, key=len, reverse=True))
+    @staticmethod
+    def _slot_pattern(type_name: str) -> str:
+        """Any words; a custom type's value is checked against its table after the match."""
         if type_name == NUMBER_TYPE:
             return r"[\w' ]+?"
-        return r".+?"  # other built-in types: take the words as spoken
+        return r".+?"
 
     def _add_template(self, intent: str, sample: str) -> None:
         slot_types = self._intent_slots.get(intent, {})
@@ -314,8 +320,8 @@ class Resolver:
             type_name = slot_types.get(original, "")
             used[original] = type_name
             markers[word] = original
-            parts.append(f"(?P<{original}>{self._slot_pattern(type_name, False)})")
-            folded_parts.append(f"(?P<{original}>{self._slot_pattern(type_name, True)})")
+            parts.append(f"(?P<{original}>{self._slot_pattern(type_name)})")
+            folded_parts.append(f"(?P<{original}>{self._slot_pattern(type_name)})")
         if not used:
             self._exact_literal.setdefault(norm, intent)
             self._folded_literal.setdefault(fold(norm), intent)
@@ -372,7 +378,12 @@ class Resolver:
         exact = self._resolve_exact(text)
         if exact is not None:
             return exact
-        return self._classify(text)
+        core = _strip_courtesy(text.split())
+        if core != text:
+            exact = self._resolve_exact(core)
+            if exact is not None:
+                return exact
+        return self._classify(core)
 
     def _resolve_exact(self, text: str) -> Resolution | None:
         folded = fold(text)
@@ -398,10 +409,12 @@ class Resolver:
             spoken = m.group(slot)
             if type_name in self.slot_types:
                 slot_type = self.slot_types[type_name]
-                if folded:
+                if folded and spoken in slot_type.folded:
                     vid, vname, spoken = slot_type.folded[spoken]
-                else:
+                elif not folded and spoken in slot_type.lookup:
                     vid, vname = slot_type.lookup[spoken]
+                else:
+                    return None  # not a value of the type: this sample does not match
                 slots[slot] = SlotMatch(spoken, vid, vname)
             elif type_name == NUMBER_TYPE:
                 number = parse_number(spoken)
@@ -450,6 +463,15 @@ class Resolver:
             word, self._slot_words, scorer=fuzz.ratio, score_cutoff=WORD_SNAP_THRESHOLD
         )
         return hit[0] if hit else word
+
+
+def _strip_courtesy(words: list[str]) -> str:
+    """The words without a courtesy word at either end, if at least two words remain."""
+    if len(words) > 2 and words[-1] in COURTESY_END:
+        words = words[:-1]
+    if len(words) > 2 and words[0] in COURTESY_START:
+        words = words[1:]
+    return " ".join(words)
 
 
 def read_out_of_domain(root: Path, locale: str) -> list[str]:

@@ -154,9 +154,11 @@ CLASSIFIER_CASES = [
 
 
 @pytest.mark.parametrize(("locale", "utterance", "intent", "slots"), CLASSIFIER_CASES)
-def test_classifier_phrasings(locale: str, utterance: str, intent: str, slots: dict) -> None:
-    res = _check(locale, utterance, intent, slots, method="classifier")
-    assert CONFIDENCE_THRESHOLD <= res.score < 1.0
+def test_phrasings_beyond_the_samples(locale: str, utterance: str, intent: str,
+                                      slots: dict) -> None:
+    res = _check(locale, utterance, intent, slots)
+    assert res.method in ("exact", "classifier")  # exact once a courtesy word is dropped
+    assert res.score >= CONFIDENCE_THRESHOLD
 
 
 GIBBERISH = [
