@@ -1,4 +1,4 @@
-"""Figure 4: incremental audio build (``skill.audio.build.main``), espeak, sv-SE.
+"""Figure 4: incremental audio build (``skill.tools.audio.build.main``), espeak, sv-SE.
 
 Works only on temp copies: the content dir (``skill/content``) and an audio dir.  The
 audio dir is seeded from ``var/bench/audio-espeak/sv-SE`` (a primed copy this bench keeps
@@ -36,10 +36,10 @@ class AudioUnavailable(RuntimeError):
 
 def _build(content_dir: Path, audio_dir: Path) -> dict[str, Any]:
     try:
-        from skill.audio.build import main
         from skill.content import load_content
+        from skill.tools.audio.build import main
     except ImportError as exc:
-        raise AudioUnavailable(f"skill.audio.build not importable: {exc}") from exc
+        raise AudioUnavailable(f"skill.tools.audio.build not importable: {exc}") from exc
 
     def load(locale: str):
         return load_content(locale, content_dir).strings

@@ -1,7 +1,8 @@
 """Figure 2: cold start - a fresh Python process imports a Lambda handler and answers one
 LaunchRequest; wall time measured from outside (like hyperfine), median of N runs.
 
-Ours: ``skill.lambda_function.handler`` (SQLite persistence in a temp dir, as configured by
+Ours: ``skill.frontends.lambda_function.handler`` (SQLite persistence in a temp dir, as
+configured by
 ``HALSPORRE_*``).  Bare: ``bench.bare.handler``.  Runs alternate ours/bare; one untimed run
 of each first writes the ``.pyc`` files, as a deployed package would ship them.
 The child also reports its own import and first-request times.
@@ -33,11 +34,11 @@ ok = isinstance(out, dict) and isinstance(out.get("response"), dict)
 print(json.dumps({"import_ms": (t1 - t0) * 1000, "first_ms": (t2 - t1) * 1000, "ok": ok}))
 """
 
-MODULES = {"ours": "skill.lambda_function", "bare": "bench.bare"}
+MODULES = {"ours": "skill.frontends.lambda_function", "bare": "bench.bare"}
 
 
 def _event() -> dict[str, Any]:
-    from skill.envelopes import LocalDevice
+    from skill.alexa.envelopes import LocalDevice
 
     return LocalDevice(locale="sv-SE", user_id="amzn1.ask.account.bench-cold").launch()
 

@@ -4,7 +4,7 @@ Ours: launch, two leaflet sections, the clinic number, a whole stretch session (
 then Yes - or Next when Yes does not move it - until the stretch state says finished, at
 most :data:`MAX_STRETCH_TURNS` turns), stop; in sv-SE and en-US, SQLite persistence in a
 temp dir.  Bare: :mod:`bench.bare`'s one-handler skill answering LaunchRequest.  Both go
-through the same :func:`skill.invoke.invoke` (JSON -> RequestEnvelope -> invoke ->
+through the same :func:`skill.alexa.invoke.invoke` (JSON -> RequestEnvelope -> invoke ->
 serialize), which is what Lambda does.  Envelopes are built outside the timed region.
 A third twin, :func:`bench.bare.bare_any_skill`, answers ours' very envelopes (intents,
 slots, session attributes): the gap to it is what our own code costs, the rest is the SDK's
@@ -58,8 +58,8 @@ def _session_open(response: dict[str, Any]) -> bool:
 
 def run_conversation(skill: Any, locale: str, user: str) -> Conversation:
     """One full scripted conversation; every request timed around ``invoke``."""
-    from skill.envelopes import LocalDevice, slot_json
-    from skill.invoke import invoke
+    from skill.alexa.envelopes import LocalDevice, slot_json
+    from skill.alexa.invoke import invoke
 
     device = LocalDevice(locale=locale, user_id=f"amzn1.ask.account.bench-{user}")
     conv = Conversation()
@@ -106,7 +106,7 @@ def run_conversation(skill: Any, locale: str, user: str) -> Conversation:
 
 
 def _bare_block(skill: Any, envelopes: list[dict[str, Any]]) -> list[float]:
-    from skill.invoke import invoke
+    from skill.alexa.invoke import invoke
 
     out = []
     for envelope in envelopes:
@@ -118,9 +118,9 @@ def _bare_block(skill: Any, envelopes: list[dict[str, Any]]) -> list[float]:
 
 def measure(tmp: Path, conversations: int, budget_s: float) -> dict[str, Any]:
     """Run ``conversations`` per locale (fewer if ``budget_s`` runs out) and bare twins."""
-    from skill.builder import build_skill
+    from skill.alexa.builder import build_skill
+    from skill.alexa.envelopes import LocalDevice
     from skill.config import Settings
-    from skill.envelopes import LocalDevice
 
     settings = Settings(persistence="sqlite", db_path=tmp / "inprocess.sqlite3")
     ours = build_skill(settings)

@@ -61,7 +61,7 @@ class Signer:
     """Signed LaunchRequest bodies, one per (client, second): fresh timestamps, few signatures."""
 
     def __init__(self, pki: Any) -> None:
-        from skill.envelopes import LocalDevice
+        from skill.alexa.envelopes import LocalDevice
 
         self._pki = pki
         self._device = LocalDevice

@@ -1,6 +1,6 @@
 """WSGI app factories for the webservice figure (gunicorn: ``'bench.wsgi_apps:ours_app()'``).
 
-Both apps verify every request with the same :class:`skill.verify.AlexaRequestVerifier`,
+Both apps verify every request with the same :class:`skill.alexa.verify.AlexaRequestVerifier`,
 trusting only the bench's test root and "fetching" the chain from a local file (read once,
 then served from the verifier's cache), plus ask-sdk's timestamp check.
 
@@ -22,7 +22,7 @@ ALEXA_ROUTE = "/alexa"
 def _verifier():
     from cryptography import x509
 
-    from skill.verify import AlexaRequestVerifier
+    from skill.alexa.verify import AlexaRequestVerifier
 
     root = x509.load_pem_x509_certificate(Path(os.environ["HALSPORRE_BENCH_ROOT"]).read_bytes())
     chain_path = Path(os.environ["HALSPORRE_BENCH_CHAIN"])
@@ -34,17 +34,18 @@ def _verifier():
 
 
 def ours_app():
-    """The real app: :func:`skill.web.create_app` around :func:`skill.builder.build_skill`."""
-    from skill.builder import build_skill
+    """The real app: :func:`skill.frontends.web.create_app` around
+    :func:`skill.alexa.builder.build_skill`."""
+    from skill.alexa.builder import build_skill
     from skill.config import Settings
-    from skill.web import create_app
+    from skill.frontends.web import create_app
 
     return create_app(build_skill(Settings.from_env()), verify=True, verifier=_verifier())
 
 
 def bare_app():
     """A bare flask-ask-sdk ``SkillAdapter`` around :mod:`bench.bare`, same verifiers."""
-    from skill.compat import ensure_flask_ask_sdk_importable
+    from skill.alexa.compat import ensure_flask_ask_sdk_importable
 
     ensure_flask_ask_sdk_importable()
     from ask_sdk_webservice_support.verifier import TimestampVerifier

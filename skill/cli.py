@@ -8,7 +8,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from skill.locales import SUPPORTED_LOCALES
+from skill.core.locales import SUPPORTED_LOCALES
 
 log = logging.getLogger("halsporre")
 
@@ -22,7 +22,7 @@ def _setup_logging(verbose: bool) -> None:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    from skill.console import run_chat
+    from skill.frontends.console import run_chat
 
     return run_chat(
         locale=args.locale, as_json=args.json, fast=args.fast, speak=args.speak,
@@ -31,8 +31,8 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def cmd_invoke(args: argparse.Namespace) -> int:
-    from skill.builder import build_skill
-    from skill.invoke import BadEnvelope, invoke
+    from skill.alexa.builder import build_skill
+    from skill.alexa.invoke import BadEnvelope, invoke
 
     raw = sys.stdin.read()
     try:
@@ -51,9 +51,9 @@ def cmd_invoke(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from skill.builder import build_skill
+    from skill.alexa.builder import build_skill
     from skill.config import Settings
-    from skill.web import run_server
+    from skill.frontends.web import run_server
 
     settings = Settings.from_env()
     run_server(build_skill(settings), host=args.host, port=args.port,
@@ -62,7 +62,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_package(args: argparse.Namespace) -> int:
-    from skill.package import write_skill_package
+    from skill.tools.package import write_skill_package
 
     path = write_skill_package(args.out, endpoint=args.endpoint, config_path=args.config)
     print(f"wrote {path}")
@@ -70,7 +70,7 @@ def cmd_package(args: argparse.Namespace) -> int:
 
 
 def cmd_audio(args: argparse.Namespace) -> int:
-    from skill.audio.build import main as audio_main
+    from skill.tools.audio.build import main as audio_main
 
     return audio_main(args.audio_args)
 

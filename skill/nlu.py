@@ -20,7 +20,6 @@ Used by our own front ends only (console, web page) and the tests; the Alexa pat
 from __future__ import annotations
 
 import json
-import os
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -32,12 +31,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from rapidfuzz import fuzz, process
 from unicode_rbnf import RbnfEngine
 
+from skill import resources
+
 if TYPE_CHECKING:
     from skill.nlu_classifier import IntentClassifier
 
 FALLBACK_INTENT = "AMAZON.FallbackIntent"
 NUMBER_TYPE = "AMAZON.NUMBER"
-MODELS_ENV = "HALSPORRE_MODELS_DIR"
 OUT_OF_DOMAIN_DIR = "out_of_domain"
 NUMBERS_FILE = "nlu_numbers.json"
 
@@ -259,10 +259,7 @@ class Resolver:
     @classmethod
     def models_dir(cls) -> Path:
         """Directory holding ``<locale>.json`` (``HALSPORRE_MODELS_DIR`` overrides)."""
-        override = os.environ.get(MODELS_ENV)
-        if override:
-            return Path(override)
-        return Path(__file__).resolve().parent.parent / "interaction_models"
+        return resources.models_dir()
 
     @classmethod
     def available_locales(cls) -> list[str]:

@@ -21,12 +21,12 @@ from typing import Any
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from skill import dialogue, stretch
+from skill.alexa.envelopes import LocalDevice, slot_json
 from skill.content import load_content
-from skill.dialogue import MODES, PENDING, SECTIONS, DialogueState, Event, UserFacts
-from skill.envelopes import LocalDevice, slot_json
-from skill.locales import SUPPORTED_LOCALES
-from skill.session_plan import EXERCISES, HOLD_MAX, HOLD_MIN, REPS, AudioMode
+from skill.core import dialogue, stretch
+from skill.core.dialogue import MODES, PENDING, SECTIONS, DialogueState, Event, UserFacts
+from skill.core.locales import SUPPORTED_LOCALES
+from skill.core.session_plan import EXERCISES, HOLD_MAX, HOLD_MIN, REPS, AudioMode
 
 _COMMON = dict(
     deadline=None,

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from skill.audio import build
-from skill.audio.build import build_locale, cue_phrases, plan_locale, spell_phone
-from skill.audio.clips import ClipLibrary
-from skill.audio.engines import Engine, EngineUnavailable
 from skill.content import load_content
+from skill.core.clips import ClipLibrary
+from skill.tools.audio import build
+from skill.tools.audio.build import build_locale, cue_phrases, plan_locale, spell_phone
+from skill.tools.audio.engines import Engine, EngineUnavailable
 
 pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None or shutil.which("ffprobe")
                                 is None, reason="ffmpeg is not installed")

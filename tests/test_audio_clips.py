@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from skill.audio import clips as clips_mod
-from skill.audio import convert, player, tones
-from skill.audio.blueprint import create_blueprint
-from skill.audio.clips import Clip, ClipLibrary
+from skill.core import clips as clips_mod
+from skill.core.clips import Clip, ClipLibrary
+from skill.frontends import player
+from skill.frontends.audio_route import create_blueprint
+from skill.tools.audio import convert, tones
 
 needs_ffmpeg = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="no ffmpeg")
 
@@ -76,7 +77,7 @@ def test_default_base_url_is_site_relative(tmp_path: Path) -> None:
 
 def test_missing_manifest_is_none_and_logged_once(tmp_path: Path, caplog) -> None:
     clips_mod._warned.clear()
-    with caplog.at_level(logging.WARNING, logger="skill.audio.clips"):
+    with caplog.at_level(logging.WARNING, logger="skill.core.clips"):
         assert ClipLibrary.load("sv-SE", tmp_path, "https://x") is None
         assert ClipLibrary.load("sv-SE", tmp_path, "https://x") is None
     assert len([r for r in caplog.records if "no audio manifest" in r.message]) == 1

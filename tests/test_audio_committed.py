@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from skill.audio import convert
-from skill.audio.build import plan_locale
-from skill.audio.clips import AUDIO_DIR, ClipLibrary
 from skill.content import load_content
+from skill.core.clips import AUDIO_DIR, ClipLibrary
+from skill.tools.audio import convert
+from skill.tools.audio.build import plan_locale
 
 LOCALE = "sv-SE"
 MANIFEST = AUDIO_DIR / LOCALE / "manifest.json"

@@ -9,8 +9,8 @@ import pytest
 import requests
 from gtts.tts import gTTSError
 
-from skill.audio import convert
-from skill.audio.engines import (
+from skill.tools.audio import convert
+from skill.tools.audio.engines import (
     EngineUnavailable,
     EspeakEngine,
     GttsEngine,

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from skill.console import ConsoleSession, play, run_chat
+from skill.frontends.console import ConsoleSession, play, run_chat
 
 HALSPORRE = [sys.executable, "-m", "skill.cli"]
 
@@ -94,7 +94,7 @@ def test_chat_command_with_piped_stdin() -> None:
 
 
 def test_invoke_command(tmp_path) -> None:
-    from skill.envelopes import LocalDevice
+    from skill.alexa.envelopes import LocalDevice
 
     envelope = LocalDevice(locale="en-US").intent("ClinicIntent")
     done = subprocess.run([*HALSPORRE, "invoke"], input=json.dumps(envelope),

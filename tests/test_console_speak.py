@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from skill.audio.clips import AUDIO_DIR
+from skill.core.clips import AUDIO_DIR
 
 
 def fake_player(bin_dir: Path, name: str, log: Path) -> None:

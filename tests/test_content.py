@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from skill.content import CONTENT_DIR, load_content, placeholders, validate_all
-from skill.locales import SUPPORTED_LOCALES
+from skill.core.locales import SUPPORTED_LOCALES
 
 REPO = Path(__file__).resolve().parents[1]
 #: The clinic's leaflet as committed with the skill; the shared original sits beside the repo.

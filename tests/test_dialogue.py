@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from skill.content import load_content
-from skill.dialogue import (
+from skill.core.dialogue import (
     SECTIONS,
     DialogueState,
     Event,
@@ -13,9 +13,9 @@ from skill.dialogue import (
     decide,
     part_from_dict,
 )
-from skill.locales import SUPPORTED_LOCALES
-from skill.parts import Say
-from skill.speech import render
+from skill.core.locales import SUPPORTED_LOCALES
+from skill.core.parts import Say
+from skill.core.speech import render
 
 BUILT_INS = [
     "AMAZON.HelpIntent", "AMAZON.StopIntent", "AMAZON.CancelIntent", "AMAZON.FallbackIntent",

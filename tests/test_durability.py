@@ -25,12 +25,12 @@ from pathlib import Path
 
 import pytest
 
-import skill.builder
-from skill.builder import build_skill
+import skill.alexa.builder
+from skill.alexa.builder import build_skill
+from skill.alexa.persistence import SQLitePersistenceAdapter
 from skill.config import Settings
 from skill.content import load_content
-from skill.persistence import SQLitePersistenceAdapter
-from skill.stretch import REPS
+from skill.core.stretch import REPS
 from tests.test_session_flow import User, say
 
 REPO = Path(__file__).resolve().parents[1]
@@ -283,14 +283,14 @@ def _break(kind: str, db: Path, monkeypatch, holders: list) -> None:
                          (USER_ID,))
     elif kind == "locked":
         _valid_db(db)
-        monkeypatch.setattr(skill.builder, "make_persistence_adapter",
+        monkeypatch.setattr(skill.alexa.builder, "make_persistence_adapter",
                             lambda s: SQLitePersistenceAdapter(s.db_path, timeout=0.2))
         holder = sqlite3.connect(db, isolation_level=None)
         holder.execute("BEGIN EXCLUSIVE")  # held for the whole test, far past the timeout
         holders.append(holder)
     elif kind == "read_only":
         _valid_db(db)
-        monkeypatch.setattr(skill.builder, "make_persistence_adapter",
+        monkeypatch.setattr(skill.alexa.builder, "make_persistence_adapter",
                             lambda s: _ReadOnlyAdapter(s.db_path, timeout=0.2))
     else:  # pragma: no cover
         raise ValueError(kind)
@@ -303,7 +303,7 @@ BROKEN = ["not_a_database", "directory_in_its_place", "corrupt_pages",
 @pytest.mark.parametrize("kind", BROKEN)
 def test_broken_database_still_answers_and_says_progress_was_not_saved(
         kind, tmp_path, monkeypatch, caplog):
-    from skill.web import create_app
+    from skill.frontends.web import create_app
 
     db = tmp_path / "progress.sqlite3"
     holders: list[sqlite3.Connection] = []

@@ -17,9 +17,9 @@ import pytest
 from ask_sdk_core.serialize import DefaultSerializer
 from ask_sdk_model import RequestEnvelope
 
-from skill.builder import build_skill
+from skill.alexa.builder import build_skill
+from skill.alexa.persistence import make_persistence_adapter, update_attributes
 from skill.config import Settings
-from skill.persistence import make_persistence_adapter, update_attributes
 from tests.test_session_flow import User, say
 
 moto_server = pytest.importorskip(

@@ -1,6 +1,6 @@
 """Property-based fuzzing of the webservice and the dialogue (hypothesis).
 
-Every Alexa request goes through the real Flask app (``skill.web.create_app``) with
+Every Alexa request goes through the real Flask app (``skill.frontends.web.create_app``) with
 verification ON: bodies are signed with the test PKI of ``tests/certs.py``, so fuzzed
 envelopes pass the signature check and reach the skill.  Properties of every answer:
 
@@ -36,17 +36,17 @@ from ask_sdk_model import ResponseEnvelope
 from hypothesis import given
 from hypothesis import strategies as st
 
-from skill import dialogue
-from skill.builder import build_skill
+from skill.alexa.builder import build_skill
+from skill.alexa.envelopes import LocalDevice, slot_json
+from skill.alexa.verify import AlexaRequestVerifier
 from skill.config import Settings
 from skill.content import load_content
-from skill.dialogue import DialogueState, Event, UserFacts
-from skill.envelopes import LocalDevice, slot_json
-from skill.locales import SUPPORTED_LOCALES
-from skill.speech import render
-from skill.stretch import StretchState
-from skill.verify import AlexaRequestVerifier
-from skill.web import create_app
+from skill.core import dialogue
+from skill.core.dialogue import DialogueState, Event, UserFacts
+from skill.core.locales import SUPPORTED_LOCALES
+from skill.core.speech import render
+from skill.core.stretch import StretchState
+from skill.frontends.web import create_app
 from tests import fuzz_strategies as fs
 from tests.certs import TestPKI, headers
 
@@ -119,7 +119,7 @@ def _report_counts(request):
 
 @pytest.fixture(scope="module")
 def web(tmp_path_factory):
-    from skill.audio import convert
+    from skill.tools.audio import convert
 
     pki = TestPKI()
     skill = build_skill(Settings(db_path=tmp_path_factory.mktemp("fuzz") / "progress.sqlite3"))
@@ -127,7 +127,7 @@ def web(tmp_path_factory):
                                     trusted_roots=[pki.root])
     app = create_app(skill, verify=True, verifier=verifier, web_page=False)
     crashes = Crashes()
-    logger = logging.getLogger("skill.handlers.requests")
+    logger = logging.getLogger("skill.alexa.handlers.requests")
     logger.addHandler(crashes)
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(convert, "concat_parts", lambda parts, dest: None)
@@ -392,7 +392,7 @@ def test_found_odd_digit_slot_does_not_crash(web, intent, slot, value) -> None:
 
 
 def test_found_control_character_keeps_ssml_well_formed() -> None:
-    from skill.parts import Say
+    from skill.core.parts import Say
 
     check_ssml(render([Say("info.next_offer", {"title": "\x1f"})], CONTENT["en-US"]).ssml)
 

@@ -6,14 +6,14 @@ import json
 import subprocess
 import sys
 
-from skill.envelopes import LocalDevice
+from skill.alexa.envelopes import LocalDevice
 
 
 def test_lambda_handler_answers_in_a_fresh_process(tmp_path) -> None:
     envelope = LocalDevice(locale="en-US").intent("PrognosisIntent")
     code = (
         "import json, sys\n"
-        "from skill.lambda_function import handler\n"
+        "from skill.frontends.lambda_function import handler\n"
         "print(json.dumps(handler(json.load(sys.stdin), None)))\n"
     )
     done = subprocess.run(
@@ -27,7 +27,7 @@ def test_lambda_handler_answers_in_a_fresh_process(tmp_path) -> None:
 
 
 def test_lambda_handler_in_process() -> None:
-    from skill.lambda_function import handler
+    from skill.frontends.lambda_function import handler
 
     device = LocalDevice(locale="sv-SE")
     launch = handler(device.launch(), None)

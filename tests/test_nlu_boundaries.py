@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from skill.envelopes import LocalDevice, slot_json
+from skill.alexa.envelopes import LocalDevice, slot_json
 
 LOCALES = ["sv-SE", "en-US", "en-GB"]
 NEW_INTENTS = [
@@ -28,7 +28,7 @@ def test_alexa_path_never_imports_the_nlu_or_scikit_learn(tmp_path) -> None:
     envelope = LocalDevice(locale="en-US").intent("GreetingIntent")
     code = (
         "import json, sys\n"
-        "from skill.lambda_function import handler\n"
+        "from skill.frontends.lambda_function import handler\n"
         "out = handler(json.load(sys.stdin), None)\n"
         "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('sklearn', 'scipy')\n"
         "                or m.startswith('skill.nlu'))\n"
@@ -55,7 +55,7 @@ def test_new_intents_never_give_an_error(locale: str, intent: str, slots: dict,
                                          tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("HALSPORRE_DB_PATH", str(tmp_path / "p.sqlite3"))
     from skill.content import load_content
-    from skill.lambda_function import handler
+    from skill.frontends.lambda_function import handler
 
     sorry = load_content(locale).text("error.general")
     device = LocalDevice(locale=locale)

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from skill.cli import main
-from skill.package import REMINDERS_PERMISSION, write_skill_package
+from skill.tools.package import REMINDERS_PERMISSION, write_skill_package
 
 
 def test_package_has_manifest_and_alexa_locales_only(tmp_path) -> None:

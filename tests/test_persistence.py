@@ -15,14 +15,14 @@ from ask_sdk_core.exceptions import PersistenceException
 from ask_sdk_core.serialize import DefaultSerializer
 from ask_sdk_model import RequestEnvelope
 
-from skill.config import Settings
-from skill.persistence import (
+from skill.alexa.persistence import (
     PersistenceError,
     SQLitePersistenceAdapter,
     make_persistence_adapter,
     update_attributes,
     user_id_key,
 )
+from skill.config import Settings
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -87,7 +87,7 @@ def test_second_process_reads_and_writes(tmp_path):
     SQLitePersistenceAdapter(db).save_by_key("parent", {"from": "parent"})
     script = (
         "import sys, json\n"
-        "from skill.persistence import SQLitePersistenceAdapter\n"
+        "from skill.alexa.persistence import SQLitePersistenceAdapter\n"
         "a = SQLitePersistenceAdapter(sys.argv[1])\n"
         "print(json.dumps(a.get_by_key('parent')))\n"
         "a.save_by_key('child', {'from': 'child', 'n': 7})\n"
@@ -130,7 +130,7 @@ def test_concurrent_read_modify_write_from_processes_loses_nothing(tmp_path):
     SQLitePersistenceAdapter(db).save_by_key("shared", {"count": 0})
     script = (
         "import sys\n"
-        "from skill.persistence import SQLitePersistenceAdapter\n"
+        "from skill.alexa.persistence import SQLitePersistenceAdapter\n"
         "a = SQLitePersistenceAdapter(sys.argv[1], timeout=30)\n"
         "def inc(d):\n"
         "    d['count'] += 1\n"

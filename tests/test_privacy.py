@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from skill.builder import build_skill
+from skill.alexa.builder import build_skill
+from skill.alexa.persistence import SQLitePersistenceAdapter
 from skill.config import Settings
-from skill.persistence import SQLitePersistenceAdapter
-from skill.privacy import hash_id
+from skill.core.privacy import hash_id
 from tests.test_session_flow import User, say
 
 USER_ID = "amzn1.ask.account.PRIVATE-PATIENT-ID-123"

@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from skill import progress as pg
 from skill.content import load_content, placeholders
-from skill.parts import Say
-from skill.progress import Progress
+from skill.core import progress as pg
+from skill.core.parts import Say
+from skill.core.progress import Progress
 
 STHLM = ZoneInfo("Europe/Stockholm")
 NYC = ZoneInfo("America/New_York")
@@ -259,7 +259,7 @@ def test_resolve_timezone_uses_a_valid_zone():
     ("../../etc/passwd", "en-GB", "Europe/Stockholm"),
 ])
 def test_resolve_timezone_falls_back_with_a_log_line(zone, locale, expected, caplog):
-    with caplog.at_level(logging.INFO, logger="skill.progress"):
+    with caplog.at_level(logging.INFO, logger="skill.core.progress"):
         assert pg.resolve_timezone(zone, locale) == ZoneInfo(expected)
     assert caplog.records
 

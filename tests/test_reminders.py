@@ -14,8 +14,8 @@ from ask_sdk_core.skill_builder import CustomSkillBuilder
 from ask_sdk_model import RequestEnvelope
 from ask_sdk_model.services.reminder_management import ReminderRequest
 
-from skill import reminders as rm
-from skill.reminders import DEFAULT_TIMES, REMINDER_SCOPE, ReminderError
+from skill.alexa import reminders as rm
+from skill.alexa.reminders import DEFAULT_TIMES, REMINDER_SCOPE, ReminderError
 from tests.alexa_api_standin import REMINDERS_PATH, AlexaApiStandin
 
 TOKEN = "test-api-access-token"

@@ -6,12 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from skill.audio.clips import ClipCaptions
-from skill.builder import build_skill
+from skill.alexa.builder import build_skill
+from skill.alexa.envelopes import LocalDevice, slot_json
+from skill.alexa.invoke import FrontEnd, invoke
 from skill.config import Settings
-from skill.envelopes import LocalDevice, slot_json
-from skill.invoke import FrontEnd, invoke
-from skill.speech import ssml_to_text
+from skill.core.clips import ClipCaptions
+from skill.core.speech import ssml_to_text
 from tests.alexa_api_standin import REMINDERS_PATH
 
 MAX_TURNS = 40
@@ -233,7 +233,7 @@ def test_swedish_session_on_alexa_joins_each_answer_into_one_clip(skill) -> None
 
     if not shutil.which("ffmpeg"):
         pytest.skip("ffmpeg is needed to join clips (apt-get install ffmpeg)")
-    from skill.audio.clips import AUDIO_DIR, ClipLibrary
+    from skill.core.clips import AUDIO_DIR, ClipLibrary
 
     user = User(skill, "sv-SE")
     user.send = lambda envelope: (  # type: ignore[method-assign]
@@ -246,7 +246,7 @@ def test_swedish_session_on_alexa_joins_each_answer_into_one_clip(skill) -> None
     assert "/joined/" in src
     joined = AUDIO_DIR / "sv-SE" / "joined" / src.rsplit("/", 1)[1]
     assert joined.is_file()
-    from skill.audio.convert import probe
+    from skill.tools.audio.convert import probe
 
     info = probe(joined)
     assert 60 <= info.duration_ms / 1000 <= 240

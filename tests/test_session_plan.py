@@ -7,9 +7,9 @@ import string
 import pytest
 
 from skill.content import load_content, placeholders
-from skill.locales import SUPPORTED_LOCALES
-from skill.parts import Cue, Pause, Say
-from skill.session_plan import (
+from skill.core.locales import SUPPORTED_LOCALES
+from skill.core.parts import Cue, Pause, Say
+from skill.core.session_plan import (
     EXERCISES,
     HOLD_MAX,
     HOLD_MIN,

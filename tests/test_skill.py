@@ -10,12 +10,12 @@ import pytest
 from ask_sdk_core.serialize import DefaultSerializer
 from ask_sdk_model import ResponseEnvelope
 
-from skill.audio.clips import ClipCaptions
-from skill.builder import build_skill
+from skill.alexa.builder import build_skill
+from skill.alexa.envelopes import LocalDevice, slot_json
+from skill.alexa.invoke import BadEnvelope, invoke
 from skill.config import Settings
-from skill.envelopes import LocalDevice, slot_json
-from skill.invoke import BadEnvelope, invoke
-from skill.speech import ssml_to_text
+from skill.core.clips import ClipCaptions
+from skill.core.speech import ssml_to_text
 
 CUSTOM = ["InfoIntent", "SymptomsIntent", "CausesIntent", "PrognosisIntent", "TreatmentIntent",
           "ExercisesInfoIntent", "SeekCareIntent", "ClinicIntent"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from skill.content import load_content
-from skill.parts import Cue, Pause, Say, ref
-from skill.speech import render, ssml_to_text
+from skill.core.parts import Cue, Pause, Say, ref
+from skill.core.speech import render, ssml_to_text
 
 
 class FakeClips:

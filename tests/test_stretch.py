@@ -9,10 +9,10 @@ from datetime import date
 import pytest
 
 from skill.content import load_content, placeholders
-from skill.locales import SUPPORTED_LOCALES
-from skill.parts import Say
-from skill.session_plan import EXERCISES, REPS, AudioMode, check_response
-from skill.stretch import EVENTS, Event, Step, StretchState, advance, start
+from skill.core.locales import SUPPORTED_LOCALES
+from skill.core.parts import Say
+from skill.core.session_plan import EXERCISES, REPS, AudioMode, check_response
+from skill.core.stretch import EVENTS, Event, Step, StretchState, advance, start
 
 CONTENTS = [load_content(locale) for locale in SUPPORTED_LOCALES]
 MODES = (AudioMode.TEXT, AudioMode.CUE_CLIPS, AudioMode.MERGED)

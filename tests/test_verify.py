@@ -1,4 +1,4 @@
-"""skill.verify and skill.compat with real keys and certificates (tests/certs.py)."""
+"""skill.alexa.verify and skill.alexa.compat with real keys and certificates (tests/certs.py)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.verification import Store
 
-from skill import compat
-from skill.verify import (
+from skill.alexa import compat
+from skill.alexa.verify import (
     AlexaRequestVerifier,
     LoggedTimestampVerifier,
     SkillIdVerifier,
@@ -110,14 +110,14 @@ def test_cert_url_accepted(url):
     ],
 )
 def test_cert_url_rejected(url, reason, caplog):
-    with caplog.at_level(logging.WARNING, logger="skill.verify"):
+    with caplog.at_level(logging.WARNING, logger="skill.alexa.verify"):
         with pytest.raises(VerificationException, match=reason):
             check_cert_url(url)
     assert reason in caplog.text
 
 
 def _expect_reject(verifier, body, hdrs, reason, caplog):
-    with caplog.at_level(logging.WARNING, logger="skill.verify"):
+    with caplog.at_level(logging.WARNING, logger="skill.alexa.verify"):
         with pytest.raises(VerificationException, match=reason):
             run(verifier, body, hdrs)
     assert any(r.levelno == logging.WARNING and reason in r.getMessage() for r in caplog.records)
@@ -302,12 +302,12 @@ def test_skill_id_verifier(caplog):
         SkillIdVerifier("")
 
 
-# -- skill.compat -----------------------------------------------------------------------------
+# -- skill.alexa.compat ----------------------------------------------------------------------
 
 def test_flask_ask_sdk_importable_in_fresh_subprocess():
     code = (
         "import logging; logging.basicConfig()\n"
-        "from skill.compat import ensure_flask_ask_sdk_importable as ensure\n"
+        "from skill.alexa.compat import ensure_flask_ask_sdk_importable as ensure\n"
         "shim = ensure(); assert ensure() == shim\n"
         "import flask_ask_sdk.skill_adapter, ask_sdk_webservice_support.verifier\n"
         "print('shim' if shim else 'real')\n"

@@ -1,4 +1,5 @@
-"""skill.web end to end: Flask test client and a real threaded werkzeug server on loopback.
+"""skill.frontends.web end to end: Flask test client and a real threaded werkzeug server on
+loopback.
 
 Verification stays ON: requests are signed with tests/certs.py's test PKI and the verifier
 is given that PKI's root as its only trusted root.
@@ -20,8 +21,8 @@ from ask_sdk_core.dispatch_components import AbstractRequestHandler
 from ask_sdk_core.skill_builder import SkillBuilder
 from ask_sdk_core.utils import is_request_type
 
-from skill.verify import AlexaRequestVerifier
-from skill.web import create_app
+from skill.alexa.verify import AlexaRequestVerifier
+from skill.frontends.web import create_app
 from tests.certs import CERT_URL, SKILL_ID, TestPKI, envelope, headers
 
 NOW = dt.datetime.now(dt.UTC)
@@ -217,7 +218,7 @@ def test_malformed_body_is_400(setup, pki, body):
 
 
 def test_no_verify_mode_warns_and_answers_unsigned(setup, caplog):
-    with caplog.at_level(logging.WARNING, logger="skill.web"):
+    with caplog.at_level(logging.WARNING, logger="skill.frontends.web"):
         client, handler, fetch = setup(verify=False, skill_id=None)
     assert "REQUEST VERIFICATION IS OFF" in caplog.text
     resp = post(client, envelope(), {"Content-Type": "application/json"})

@@ -21,10 +21,10 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from skill.audio.clips import AUDIO_DIR
-from skill.builder import build_skill
+from skill.alexa.builder import build_skill
 from skill.config import Settings
-from skill.web import create_app
+from skill.core.clips import AUDIO_DIR
+from skill.frontends.web import create_app
 
 ROOT = Path(__file__).resolve().parents[1]
 #: ``HALSPORRE_SCREENSHOTS=1 pytest tests/test_webpage.py`` refreshes docs/screenshots/;

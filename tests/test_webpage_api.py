@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from skill.builder import build_skill
+from skill.alexa.builder import build_skill
 from skill.config import Settings
-from skill.locales import SUPPORTED_LOCALES
-from skill.web import create_app
-from skill.webpage import (
+from skill.core.locales import SUPPORTED_LOCALES
+from skill.frontends.web import create_app
+from skill.frontends.webpage import (
     COOKIE_NAME,
     MAX_TEXT_CHARS,
     STATIC_DIR,
@@ -181,7 +181,7 @@ def test_distinct_browsers_get_distinct_skill_users(app):
     ({"json": {"locale": "sv-SE", "text": "a" * (MAX_TEXT_CHARS + 1)}}, "too long"),
 ])
 def test_bad_talk_requests(client, caplog, kwargs, message):
-    with caplog.at_level(logging.WARNING, logger="skill.webpage"):
+    with caplog.at_level(logging.WARNING, logger="skill.frontends.webpage"):
         resp = client.post("/api/talk", **kwargs)
     assert resp.status_code == 400
     assert message in resp.get_json()["error"]

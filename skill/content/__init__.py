@@ -1,7 +1,7 @@
 """Every spoken word: per-locale YAML files, flattened to dotted keys.
 
 Layout: ``skill/content/<locale>/*.yaml``. All files of a locale are merged; a key may
-be defined only once. A locale listed in :data:`skill.locales.INHERITS` (en-GB) starts
+be defined only once. A locale listed in :data:`skill.core.locales.INHERITS` (en-GB) starts
 from its parent's text and its own files override only what differs.
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from skill.locales import INHERITS, SUPPORTED_LOCALES
+from skill.core.locales import INHERITS, SUPPORTED_LOCALES
 
 CONTENT_DIR = Path(__file__).resolve().parent
 #: libyaml's safe loader when PyYAML was built with it (several times faster at start-up).
@@ -82,7 +82,7 @@ class Content:
 
 @cache
 def load_content(locale: str, content_dir: Path = CONTENT_DIR) -> Content:
-    """Load the words of ``locale`` (a supported locale, see :mod:`skill.locales`)."""
+    """Load the words of ``locale`` (a supported locale, see :mod:`skill.core.locales`)."""
     if locale not in SUPPORTED_LOCALES:
         raise ContentError(f"no content for locale {locale!r}")
     strings: dict[str, str] = {}

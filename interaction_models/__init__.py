@@ -1,0 +1,1 @@
+"""The Alexa interaction models, one per locale; shipped inside the package as ``skill.models``."""

@@ -1,0 +1,1 @@
+"""The Alexa adapters: builder, handlers, interceptors, persistence, reminders, verification."""

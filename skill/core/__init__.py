@@ -1,0 +1,1 @@
+"""The pure core: dialogue, stretch session, timing plan, progress, words and playback."""

@@ -1,0 +1,487 @@
+"""The conversation as a small explicit state machine (pure Python, no ask-sdk).
+
+``decide(state, event, facts)`` takes the current :class:`DialogueState`, what the user
+said (:class:`Event`) and what we know about them (:class:`UserFacts`), and returns a
+:class:`Decision`: the next state, the parts to say, the reprompt, a card, and the
+side effects the handler layer must carry out (persisting progress, reminders, ...).
+
+Modes: ``menu`` (the three offers), ``info`` (reading the leaflet one section at a time),
+``clinic`` (the number has been given). Help, stop, cancel, fallback, repeat and session
+end work in every mode; an answer to a yes/no question is routed by ``pending``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from skill.core import stretch
+from skill.core.parts import Cue, Part, Pause, Say, ref
+from skill.core.progress import count_today_say, ordinal_key
+from skill.core.session_plan import AudioMode
+
+SECTIONS: tuple[str, ...] = (
+    "symptoms", "causes", "prognosis", "treatment", "exercises", "seek_care",
+)
+INTENT_SECTIONS: dict[str, str] = {
+    "SymptomsIntent": "symptoms",
+    "CausesIntent": "causes",
+    "PrognosisIntent": "prognosis",
+    "TreatmentIntent": "treatment",
+    "ExercisesInfoIntent": "exercises",
+    "SeekCareIntent": "seek_care",
+}
+MODES = ("menu", "info", "clinic", "stretch", "confirm_delete")
+PENDING = ("next_section", "offer_stretch", "repeat_number", "continue_place", "checkin",
+           "reminders", "delete_data")
+
+LAUNCH = "LaunchRequest"
+SESSION_ENDED = "SessionEndedRequest"
+
+MAX_REMEMBERED_PARTS = 60
+
+
+def part_to_dict(part: Part) -> dict[str, Any]:
+    if isinstance(part, Say):
+        return {"say": part.key, "p": dict(part.params)}
+    if isinstance(part, Pause):
+        return {"pause": part.ms}
+    return {"cue": part.name}
+
+
+def part_from_dict(data: Any) -> Part:
+    """Rebuild a part from session storage; raise ValueError on anything odd."""
+    if not isinstance(data, Mapping):
+        raise ValueError("part is not a mapping")
+    if "say" in data:
+        key, params = data["say"], data.get("p", {})
+        if not isinstance(key, str) or not isinstance(params, Mapping):
+            raise ValueError("bad say part")
+        if not all(isinstance(k, str) and isinstance(v, str | int) and not isinstance(v, bool)
+                   for k, v in params.items()):
+            raise ValueError("bad say params")
+        return Say(key, dict(params))
+    if "pause" in data:
+        ms = data["pause"]
+        if not isinstance(ms, int) or isinstance(ms, bool) or not 0 <= ms <= 240_000:
+            raise ValueError("bad pause")
+        return Pause(ms)
+    if "cue" in data and isinstance(data["cue"], str):
+        return Cue(data["cue"])
+    raise ValueError("unknown part")
+
+
+@dataclass
+class DialogueState:
+    """Everything the conversation remembers between turns (stored in session attributes)."""
+
+    mode: str = "menu"
+    section: int = 0
+    pending: str | None = None
+    last: list[Part] = field(default_factory=list)
+    last_reprompt: list[Part] = field(default_factory=list)
+    stretch: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "mode": self.mode,
+            "section": self.section,
+            "pending": self.pending,
+            "last": [part_to_dict(p) for p in self.last],
+            "last_reprompt": [part_to_dict(p) for p in self.last_reprompt],
+            "stretch": self.stretch,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> DialogueState:
+        """Load stored state; raise ValueError when it was tampered with or is malformed."""
+        if data is None:
+            return cls()
+        if not isinstance(data, Mapping):
+            raise ValueError("state is not a mapping")
+        mode = data.get("mode", "menu")
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r}")
+        section = data.get("section", 0)
+        if not isinstance(section, int) or isinstance(section, bool) \
+                or not 0 <= section < len(SECTIONS):
+            raise ValueError(f"bad section {section!r}")
+        pending = data.get("pending")
+        if pending is not None and pending not in PENDING:
+            raise ValueError(f"unknown pending question {pending!r}")
+        last, last_reprompt = data.get("last", []), data.get("last_reprompt", [])
+        if not isinstance(last, list) or not isinstance(last_reprompt, list) \
+                or len(last) + len(last_reprompt) > 2 * MAX_REMEMBERED_PARTS:
+            raise ValueError("bad remembered speech")
+        stretch = data.get("stretch")
+        if stretch is not None and not isinstance(stretch, Mapping):
+            raise ValueError("bad stretch state")
+        return cls(
+            mode=mode,
+            section=section,
+            pending=pending,
+            last=[part_from_dict(p) for p in last],
+            last_reprompt=[part_from_dict(p) for p in last_reprompt],
+            stretch=dict(stretch) if stretch is not None else None,
+        )
+
+
+@dataclass(frozen=True)
+class Event:
+    """What the user did: a request type or an intent name, with resolved slot ids."""
+
+    name: str
+    slots: Mapping[str, str | None] = field(default_factory=dict)
+
+    def slot(self, name: str) -> str | None:
+        value = self.slots.get(name)
+        return value if value else None
+
+
+@dataclass(frozen=True)
+class UserFacts:
+    """What the handler layer knows about the user before the dialogue decides."""
+
+    returning: bool = False
+    place_today: Mapping[str, Any] | None = None
+    """A stretch session stopped earlier today (a serialised ``StretchState``)."""
+    checkin_due: bool = False
+    """Three weeks since the first session, and no "is it better?" asked this week."""
+    sessions_today: int = 0
+    has_reminders: bool = False
+    audio_mode: AudioMode = AudioMode.CUE_CLIPS
+
+
+@dataclass(frozen=True)
+class Card:
+    """A simple card in the Alexa app: a title and lines of text."""
+
+    title: Say
+    lines: tuple[Say, ...]
+
+
+@dataclass
+class Decision:
+    """What to do this turn. ``reprompt is None`` ends the session."""
+
+    state: DialogueState
+    speech: list[Part]
+    reprompt: list[Part] | None
+    card: Card | None = None
+    effects: list[str] = field(default_factory=list)
+    """For the handler layer: ``save_place``, ``clear_place``, ``record_completed``,
+    ``mark_checkin``, ``create_reminders``, ``delete_reminders``, ``delete_data``.
+    Outcomes that change the words are inserted before the last part of ``speech``."""
+
+    @property
+    def ends_session(self) -> bool:
+        return self.reprompt is None
+
+
+def _ask(state: DialogueState, speech: list[Part], reprompt: list[Part],
+         card: Card | None = None, remember: bool = True) -> Decision:
+    """An open turn: remember what was said so "repeat" can say it again.
+
+    A stretch turn is not remembered word for word (``remember=False``): "repeat" there
+    means "repeat this exercise", which the stretch state can replay, and the long timed
+    answers would only bloat the session attributes sent back and forth every turn.
+    """
+    state.last = list(speech)[-MAX_REMEMBERED_PARTS:] if remember else []
+    state.last_reprompt = list(reprompt)[-MAX_REMEMBERED_PARTS:]
+    return Decision(state=state, speech=speech, reprompt=reprompt, card=card)
+
+
+def _menu(state: DialogueState, lead: list[Part] | None = None) -> Decision:
+    state.mode, state.pending = "menu", None
+    return _ask(state, [*(lead or []), Say("menu.prompt")], [Say("menu.reprompt")])
+
+
+def _section(state: DialogueState, index: int) -> Decision:
+    state.mode, state.section = "info", index
+    section = SECTIONS[index]
+    speech: list[Part] = [Say(f"info.sections.{section}.body")]
+    if index + 1 < len(SECTIONS):
+        offer = Say("info.next_offer",
+                    {"title": ref(f"info.sections.{SECTIONS[index + 1]}.title")})
+        state.pending = "next_section"
+    else:
+        offer = Say("info.last_offer")
+        state.pending = "offer_stretch"
+    speech.append(offer)
+    card = Card(title=Say(f"info.sections.{section}.title"),
+                lines=(Say(f"info.sections.{section}.body"),))
+    return _ask(state, speech, [offer], card)
+
+
+def _clinic(state: DialogueState) -> Decision:
+    state.mode, state.pending = "clinic", "repeat_number"
+    speech: list[Part] = [Say("clinic.speech"), Say("clinic.booking"), Say("clinic.repeat_offer")]
+    card = Card(title=Say("clinic.card_title"), lines=(Say("clinic.card_text"),))
+    return _ask(state, speech, [Say("clinic.repeat_offer")], card)
+
+
+def _help(state: DialogueState) -> Decision:
+    topic = {"info": "help.info", "clinic": "help.clinic"}.get(state.mode, "help.menu")
+    return _ask(state, [Say("disclaimer"), Say(topic)], [Say("help.reprompt")])
+
+
+def _goodbye(state: DialogueState) -> Decision:
+    state.pending = None
+    return Decision(state=state, speech=[Say("goodbye")], reprompt=None)
+
+
+def _repeat(state: DialogueState) -> Decision:
+    if not state.last:
+        return _ask(state, [Say("repeat.nothing")], [Say("menu.reprompt")])
+    return Decision(state=state, speech=list(state.last),
+                    reprompt=list(state.last_reprompt) or [Say("menu.reprompt")])
+
+
+def _fallback(state: DialogueState) -> Decision:
+    return Decision(state=state, speech=[Say("fallback.general")],
+                    reprompt=[Say("fallback.reprompt")])
+
+
+def _yes(state: DialogueState) -> Decision:
+    pending = state.pending
+    if pending == "next_section":
+        return _section(state, min(state.section + 1, len(SECTIONS) - 1))
+    if pending == "repeat_number":
+        return _ask(state, [Say("clinic.number_again"), Say("clinic.repeat_offer")],
+                    [Say("clinic.repeat_offer")])
+    return _menu(state)
+
+
+def _next(state: DialogueState) -> Decision:
+    if state.mode == "info":
+        if state.section + 1 < len(SECTIONS):
+            return _section(state, state.section + 1)
+        state.pending = "offer_stretch"
+        return _ask(state, [Say("info.last_offer")], [Say("info.last_offer")])
+    return _section(state, 0)
+
+
+def _previous(state: DialogueState) -> Decision:
+    if state.mode == "info" and state.section > 0:
+        return _section(state, state.section - 1)
+    if state.mode == "info":
+        decision = _section(state, 0)
+        decision.speech.insert(0, Say("info.at_first"))
+        return decision
+    return _menu(state)
+
+
+def _info(state: DialogueState, section: str | None) -> Decision:
+    if section == "clinic":
+        return _clinic(state)
+    if section in SECTIONS:
+        return _section(state, SECTIONS.index(section))
+    return _section(state, 0)
+
+
+STRETCH_EVENTS: dict[str, str] = {
+    "AMAZON.NextIntent": "next",
+    "AMAZON.PreviousIntent": "previous",
+    "AMAZON.RepeatIntent": "repeat",
+    "AMAZON.PauseIntent": "pause",
+    "AMAZON.ResumeIntent": "resume",
+    "AMAZON.YesIntent": "yes",
+    "AMAZON.MoreIntent": "yes",
+    "StartStretchIntent": "yes",
+    "AMAZON.NoIntent": "no",
+    "AMAZON.StopIntent": "stop",
+    "AMAZON.CancelIntent": "stop",
+    "AMAZON.HelpIntent": "help",
+    "ProgressIntent": "how_many_left",
+}
+
+
+def _stretch_step(state: DialogueState, step: stretch.Step, facts: UserFacts) -> Decision:
+    """Turn a stretch step into a decision: keep going, stop (keep place) or finish."""
+    parts = list(step.parts)
+    state.stretch = step.state.to_dict()
+    if step.stopped:
+        state.mode, state.pending = "menu", None
+        effects = [] if step.state.finished else ["save_place"]
+        return Decision(state=state, speech=parts, reprompt=None, effects=effects)
+    if step.finished:
+        count = facts.sessions_today + 1
+        key = ordinal_key(count)
+        ordinal = ref(key) if key else None
+        parts.append(count_today_say(ordinal, count))
+        state.mode, state.stretch = "menu", None
+        if facts.has_reminders:
+            decision = _menu(state, parts)
+        else:
+            state.pending = "reminders"
+            offer = Say("reminders.offer")
+            decision = _ask(state, [*parts, offer], [offer])
+        decision.effects.append("record_completed")
+        return decision
+    state.mode, state.pending = "stretch", None
+    decision = _ask(state, parts, step.reprompt, remember=False)
+    decision.effects.append("save_place")
+    return decision
+
+
+def _start_stretch(state: DialogueState, facts: UserFacts, hold: object = None,
+                   only: object = None) -> Decision:
+    step = stretch.start(hold_seconds=hold if hold not in (None, "") else None,
+                         only=only if only not in (None, "") else None,
+                         mode=facts.audio_mode)
+    return _stretch_step(state, step, facts)
+
+
+def _in_stretch(state: DialogueState, event: Event, facts: UserFacts) -> Decision | None:
+    """Route an event inside a running session; ``None`` means "leave the session"."""
+    try:
+        current = stretch.StretchState.from_dict(state.stretch)
+    except ValueError:
+        state.mode, state.stretch = "menu", None
+        return None
+    name = event.name
+    if name == "AMAZON.StartOverIntent":
+        return _start_stretch(state, facts, hold=current.hold_seconds)
+    if name == "SetHoldTimeIntent":
+        step = stretch.advance(current, stretch.Event.set_hold(event.slot("seconds")),
+                               mode=facts.audio_mode)
+    elif name == "ExerciseIntent":
+        step = stretch.advance(current, stretch.Event.only_exercise(event.slot("exercise")),
+                               mode=facts.audio_mode)
+    elif name in STRETCH_EVENTS:
+        step = stretch.advance(current, STRETCH_EVENTS[name], mode=facts.audio_mode)
+    elif name == "AMAZON.FallbackIntent":
+        step = stretch.advance(current, "help", mode=facts.audio_mode)
+    else:
+        return None
+    return _stretch_step(state, step, facts)
+
+
+def _launch(facts: UserFacts) -> Decision:
+    state = DialogueState()
+    if facts.place_today:
+        try:
+            place = stretch.StretchState.from_dict(facts.place_today)
+        except ValueError:
+            place = None
+        if place is not None and not place.finished:
+            state.pending, state.stretch = "continue_place", place.to_dict()
+            number = place.exercise + 1 if place.rep >= stretch.REPS else place.exercise
+            return _ask(state, [Say("progress.continue_offer", {"exercise": number})],
+                        [Say("progress.continue_reprompt")])
+    if facts.checkin_due:
+        state.pending = "checkin"
+        decision = _ask(state, [Say("progress.checkin_question")],
+                        [Say("progress.checkin_reprompt")])
+        decision.effects.append("mark_checkin")
+        return decision
+    welcome = "welcome.back" if facts.returning else "welcome.first"
+    return _ask(state, [Say(welcome)], [Say("welcome.reprompt")])
+
+
+#: The yes/no questions :func:`_answer` handles (the others are about leaflet sections).
+ANSWERED_QUESTIONS = ("continue_place", "checkin", "reminders", "offer_stretch", "delete_data")
+
+
+def _answer(state: DialogueState, yes: bool, facts: UserFacts) -> Decision | None:
+    """Yes/no (or "continue"/"start fresh") to the questions that are not about sections."""
+    pending = state.pending
+    if pending == "continue_place":
+        if yes and state.stretch:
+            place = stretch.StretchState.from_dict(state.stretch)
+            return _stretch_step(state, stretch.advance(place, "resume",
+                                                        mode=facts.audio_mode), facts)
+        decision = _menu(state)
+        state.stretch = None
+        decision.effects.append("clear_place")
+        return decision
+    if pending == "checkin":
+        return _menu(state, [Say("progress.checkin_better" if yes
+                                 else "progress.checkin_not_better")])
+    if pending == "reminders":
+        return _confirmed(state, yes, "create_reminders", Say("reminders.declined"))
+    if pending == "offer_stretch" and yes:
+        return _start_stretch(state, facts)
+    if pending == "delete_data":
+        return _confirmed(state, yes, "delete_data", Say("privacy.kept"))
+    return None
+
+
+def _confirmed(state: DialogueState, yes: bool, effect: str, declined: Say) -> Decision:
+    """Back to the menu after a yes/no: a yes carries out ``effect`` (its outcome is
+    spoken before the menu question), a no says ``declined``."""
+    if not yes:
+        return _menu(state, [declined])
+    decision = _menu(state)
+    decision.effects.append(effect)
+    return decision
+
+
+def decide(state: DialogueState, event: Event, facts: UserFacts | None = None) -> Decision:
+    """The one place where the conversation moves on."""
+    facts = facts or UserFacts()
+    name = event.name
+    if name == LAUNCH:
+        return _launch(facts)
+    if name == SESSION_ENDED:
+        effects = ["save_place"] if state.mode == "stretch" and state.stretch else []
+        return Decision(state=state, speech=[], reprompt=None, effects=effects)
+    if state.mode == "stretch" and state.stretch:
+        decision = _in_stretch(state, event, facts)
+        if decision is not None:
+            return decision
+        state.mode = "menu"
+    if name in ("AMAZON.YesIntent", "AMAZON.NoIntent", "AMAZON.ResumeIntent",
+                "AMAZON.StartOverIntent") and state.pending in ANSWERED_QUESTIONS:
+        if name == "AMAZON.StartOverIntent" and state.pending == "continue_place":
+            return _start_stretch(state, facts)
+        answered = _answer(state, name in ("AMAZON.YesIntent", "AMAZON.ResumeIntent"), facts)
+        if answered is not None:
+            return answered
+    if name == "StartStretchIntent":
+        return _start_stretch(state, facts, hold=event.slot("seconds"))
+    if name == "SetHoldTimeIntent":
+        return _start_stretch(state, facts, hold=event.slot("seconds") or "")
+    if name == "ExerciseIntent":
+        return _start_stretch(state, facts, only=event.slot("exercise") or "0")
+    if name == "ProgressIntent":
+        count = facts.sessions_today
+        lead = Say("progress.sessions_today", {"count": count}) if count else Say(
+            "progress.none_today")
+        return _menu(state, [lead])
+    if name == "SetRemindersIntent":
+        state.pending = "reminders"
+        return _ask(state, [Say("reminders.times")], [Say("reminders.times_reprompt")])
+    if name == "DeleteDataIntent":
+        state.pending = "delete_data"
+        return _ask(state, [Say("privacy.delete_confirm")], [Say("privacy.delete_reprompt")])
+    if name == "StopRemindersIntent":
+        decision = _menu(state)
+        decision.effects.append("delete_reminders")
+        return decision
+    if name in ("AMAZON.StopIntent", "AMAZON.CancelIntent"):
+        return _goodbye(state)
+    if name == "AMAZON.HelpIntent":
+        return _help(state)
+    if name == "AMAZON.RepeatIntent":
+        return _repeat(state)
+    if name == "AMAZON.NavigateHomeIntent":
+        return _menu(state)
+    if name in INTENT_SECTIONS:
+        return _section(state, SECTIONS.index(INTENT_SECTIONS[name]))
+    if name == "InfoIntent":
+        return _info(state, event.slot("section"))
+    if name == "ClinicIntent":
+        return _clinic(state)
+    if name == "AMAZON.YesIntent":
+        return _yes(state)
+    if name == "AMAZON.NoIntent":
+        return _menu(state)
+    if name in ("AMAZON.NextIntent", "AMAZON.MoreIntent"):
+        return _next(state)
+    if name == "AMAZON.PreviousIntent":
+        return _previous(state)
+    if name == "AMAZON.StartOverIntent":
+        return _section(state, 0) if state.mode == "info" else _menu(state)
+    return _fallback(state)

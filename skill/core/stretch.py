@@ -1,0 +1,338 @@
+"""The guided stretch session as a pure state machine (no ask-sdk).
+
+The dialogue keeps a :class:`StretchState` in the session attributes
+(``state.to_dict()`` / ``StretchState.from_dict(d)``) and calls :func:`start` and
+:func:`advance`; each returns a :class:`Step` with the new state and the parts of one
+response (timed by :mod:`skill.core.session_plan`, which decides how much fits).
+
+States (derived from the fields):
+
+* running - a segment was sent and ends with a question ("Ready for repetition 3 of 3?",
+  "Ready for the next exercise, number 2?"); ``rep`` counts the holds of ``exercise``
+  done, including that segment's.
+* between exercises - running with ``rep == 3``.
+* paused - ``paused``; a skill cannot pause its own speech, so "pause" means the user
+  interrupted: the interrupted segment is rolled back and replayed on resume.
+* finished - ``rep == 3`` on the last exercise (or on the one exercise of ``only``).
+
+Stop keeps the place: the returned state is the one to store for "continue next time".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from datetime import date
+from typing import Any
+
+from skill.core.parts import Part, Say
+from skill.core.session_plan import (
+    EXERCISES,
+    HOLD_DEFAULT,
+    HOLD_MAX,
+    HOLD_MIN,
+    REPS,
+    AudioMode,
+    check_response,
+    finish_parts,
+    plan_exercise,
+    question_parts,
+)
+
+STATE_VERSION = 1
+
+EVENTS = frozenset({
+    "next", "previous", "repeat", "pause", "resume", "stop", "help", "only",
+    "how_many_left", "set_hold", "yes", "no",
+})
+
+
+@dataclass(frozen=True)
+class StretchState:
+    """Where the session is. Plain values only, so it fits in session attributes."""
+
+    exercise: int = 1
+    """The current exercise, 1..3 (the one being done, or just done when ``rep == 3``)."""
+    rep: int = 0
+    """Holds of ``exercise`` done (0..3), counting the last segment sent."""
+    hold_seconds: int = HOLD_DEFAULT
+    paused: bool = False
+    only: bool = False
+    """Only this one exercise (``only(n)``); the session finishes after it."""
+    started: str = ""
+    """ISO date the session started (for progress and streaks)."""
+    segment_start: int = 0
+    """``rep`` before the last segment was sent; pause rolls back to it."""
+
+    @property
+    def finished(self) -> bool:
+        return self.rep >= REPS and (self.only or self.exercise == EXERCISES[-1])
+
+    @property
+    def between_exercises(self) -> bool:
+        return self.rep >= REPS and not self.finished
+
+    @property
+    def holds_left(self) -> int:
+        """Holds still to do in this session."""
+        if self.finished:
+            return 0
+        later = 0 if self.only else REPS * (EXERCISES[-1] - self.exercise)
+        return REPS - self.rep + later
+
+    @property
+    def holds_total(self) -> int:
+        return REPS if self.only else REPS * len(EXERCISES)
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["v"] = STATE_VERSION
+        return data
+
+    @classmethod
+    def from_dict(cls, data: object) -> StretchState:
+        """Validate a stored dict; anything tampered or malformed raises ValueError."""
+        if not isinstance(data, Mapping):
+            raise ValueError("stretch state must be a mapping")
+        expected = {f.name for f in fields(cls)} | {"v"}
+        if set(data) != expected:
+            raise ValueError(f"stretch state keys differ: {sorted(set(data) ^ expected)}")
+        if _int(data, "v") != STATE_VERSION:
+            raise ValueError("unknown stretch state version")
+        exercise = _int(data, "exercise")
+        rep = _int(data, "rep")
+        hold = _int(data, "hold_seconds")
+        segment_start = _int(data, "segment_start")
+        if exercise not in EXERCISES:
+            raise ValueError(f"exercise {exercise} outside {EXERCISES}")
+        if not 0 <= rep <= REPS:
+            raise ValueError(f"rep {rep} outside 0..{REPS}")
+        if not 0 <= segment_start <= rep:
+            raise ValueError(f"segment_start {segment_start} outside 0..{rep}")
+        if not HOLD_MIN <= hold <= HOLD_MAX:
+            raise ValueError(f"hold_seconds {hold} outside {HOLD_MIN}..{HOLD_MAX}")
+        paused, only = data["paused"], data["only"]
+        if not isinstance(paused, bool) or not isinstance(only, bool):
+            raise ValueError("paused and only must be booleans")
+        started = data["started"]
+        if not isinstance(started, str) or len(started) != 10:
+            raise ValueError("started must be an ISO date")
+        try:
+            date.fromisoformat(started)
+        except ValueError:
+            raise ValueError("started must be an ISO date") from None
+        return cls(exercise=exercise, rep=rep, hold_seconds=hold, paused=paused, only=only,
+                   started=started, segment_start=segment_start)
+
+
+def _int(data: Mapping[str, object], key: str) -> int:
+    value = data[key]
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{key} must be an int, not {type(value).__name__}")
+    return value
+
+
+@dataclass(frozen=True)
+class Event:
+    """An input to :func:`advance`; ``value`` for ``only`` (1..3) and ``set_hold`` (s)."""
+
+    name: str
+    value: object = None
+
+    def __post_init__(self) -> None:
+        if self.name not in EVENTS:
+            raise ValueError(f"unknown stretch event {self.name!r}")
+
+    @classmethod
+    def only_exercise(cls, number: object) -> Event:
+        return cls("only", number)
+
+    @classmethod
+    def set_hold(cls, seconds: object) -> Event:
+        return cls("set_hold", seconds)
+
+
+@dataclass
+class Step:
+    """What to say now, and the state to store afterwards."""
+
+    state: StretchState
+    parts: list[Part]
+    reprompt: list[Part] = field(default_factory=list)
+    finished: bool = False
+    """This response ends the session (no question asked, no reprompt)."""
+    stopped: bool = False
+    """The user stopped; ``state`` keeps the place for next time."""
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def clamp_hold(seconds: int) -> tuple[int, bool]:
+    """The hold time to use, and whether it had to change to fit the leaflet's 20-30 s."""
+    clamped = min(max(seconds, HOLD_MIN), HOLD_MAX)
+    return clamped, clamped != seconds
+
+
+#: A plain ASCII integer of sane length (``str.isdigit`` also accepts "²" and 5000 digits).
+_INT_TEXT = re.compile(r"-?[0-9]{1,6}")
+
+
+def _as_int(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and _INT_TEXT.fullmatch(value.strip()):
+        return int(value.strip())
+    return None
+
+
+def _play(state: StretchState, exercise: int, first_rep: int, prefix: list[Part],
+          mode: AudioMode) -> Step:
+    segment = plan_exercise(exercise, state.hold_seconds, range(first_rep, REPS + 1),
+                            only=state.only, mode=mode)[0]
+    new = replace(state, exercise=exercise, rep=segment.reps[-1],
+                  segment_start=first_rep - 1, paused=False)
+    parts = prefix + list(segment.parts)
+    reprompt = list(segment.reprompt)
+    check_response(parts, reprompt, mode)
+    return Step(new, parts, reprompt, finished=segment.finished)
+
+
+def _continue(state: StretchState, prefix: list[Part], mode: AudioMode) -> Step:
+    if state.finished:
+        return _restart(state, prefix, mode)
+    if state.rep < REPS:
+        return _play(state, state.exercise, state.rep + 1, prefix, mode)
+    return _play(state, state.exercise + 1, 1, prefix, mode)
+
+
+def _restart(state: StretchState, prefix: list[Part], mode: AudioMode) -> Step:
+    fresh = replace(state, exercise=EXERCISES[0], rep=0, segment_start=0, only=False,
+                    paused=False, started=date.today().isoformat())
+    return _play(fresh, EXERCISES[0], 1, prefix, mode)
+
+
+def pending_question(state: StretchState) -> tuple[list[Part], list[Part]]:
+    """The question that fits ``state`` (re-asked after help, progress, hold changes)."""
+    if state.paused:
+        return [Say("stretch.reprompt_paused")], [Say("stretch.reprompt_paused")]
+    if state.finished:
+        return [Say("stretch.ask_restart")], [Say("stretch.reprompt_restart")]
+    return question_parts(state.exercise, state.rep)
+
+
+def _ask(state: StretchState, prefix: list[Part]) -> Step:
+    question, reprompt = pending_question(state)
+    return Step(state, prefix + question, reprompt)
+
+
+def _stop(state: StretchState) -> Step:
+    if state.finished:
+        return Step(state, [Say("stretch.stopped_finished")], stopped=True)
+    number = state.exercise + 1 if state.rep >= REPS else state.exercise
+    return Step(state, [Say("stretch.stopped", {"number": number})], stopped=True)
+
+
+def _help(state: StretchState) -> Step:
+    if state.paused:
+        key, re = "stretch.help.paused", "stretch.reprompt_paused"
+    elif state.finished:
+        key, re = "stretch.help.finished", "stretch.reprompt_restart"
+    else:
+        return Step(state, [Say("stretch.help.running")], pending_question(state)[1])
+    return Step(state, [Say(key)], [Say(re)])
+
+
+def _how_many_left(state: StretchState) -> Step:
+    if state.finished:
+        return _ask(state, [Say("stretch.left.none")])
+    return _ask(state, [
+        Say("stretch.left.position", {"exercise": state.exercise, "total": len(EXERCISES)}),
+        Say("stretch.left.count", {"holds": state.holds_left, "total": state.holds_total}),
+    ])
+
+
+def _set_hold(state: StretchState, value: object) -> Step:
+    seconds = _as_int(value)
+    if seconds is None:
+        return Step(state, [Say("stretch.hold_ask")], [Say("stretch.reprompt_hold")])
+    hold, changed = clamp_hold(seconds)
+    key = "stretch.hold_out_of_range" if changed else "stretch.hold_set"
+    return _ask(replace(state, hold_seconds=hold), [Say(key, {"seconds": hold})])
+
+
+def _only(state: StretchState, value: object, mode: AudioMode) -> Step:
+    number = _as_int(value)
+    if number not in EXERCISES:
+        return Step(state, [Say("stretch.only_unknown")], [Say("stretch.reprompt_only")])
+    new = replace(state, only=True, paused=False)
+    return _play(new, number, 1, [Say("stretch.only", {"number": number})], mode)
+
+
+# --- API -----------------------------------------------------------------------------------
+
+
+def start(hold_seconds: int | None = None, *, only: int | None = None,
+          mode: AudioMode = AudioMode.CUE_CLIPS, today: date | None = None) -> Step:
+    """Begin a session: intro and the first response of exercise 1 (or of ``only``)."""
+    prefix: list[Part] = []
+    hold = HOLD_DEFAULT
+    if hold_seconds is not None:
+        asked = _as_int(hold_seconds)
+        hold, changed = clamp_hold(asked if asked is not None else HOLD_DEFAULT)
+        if changed or asked is None:
+            prefix.append(Say("stretch.hold_out_of_range", {"seconds": hold}))
+    state = StretchState(hold_seconds=hold, started=(today or date.today()).isoformat())
+    if only is not None:
+        step = _only(state, only, mode)
+        step.parts[:0] = prefix
+        return step
+    prefix.append(Say("stretch.intro", {"total": len(EXERCISES), "seconds": hold,
+                                        "reps": REPS}))
+    return _play(state, EXERCISES[0], 1, prefix, mode)
+
+
+def advance(state: StretchState, event: Event | str, *,
+            mode: AudioMode = AudioMode.CUE_CLIPS) -> Step:
+    """Apply ``event`` (an :class:`Event` or a bare name like ``"next"``) to ``state``."""
+    if isinstance(event, str):
+        event = Event(event)
+    name = event.name
+    if name in ("stop", "no"):
+        return _stop(state)
+    if name == "help":
+        return _help(state)
+    if name == "how_many_left":
+        return _how_many_left(state)
+    if name == "set_hold":
+        return _set_hold(state, event.value)
+    if name == "only":
+        return _only(state, event.value, mode)
+    if name == "pause":
+        if state.finished:
+            return _ask(state, [Say("stretch.no_more")])
+        rolled = replace(state, paused=True, rep=state.segment_start)
+        return Step(rolled, [Say("stretch.paused")], [Say("stretch.reprompt_paused")])
+    if name == "repeat":
+        return _play(state, state.exercise, 1,
+                     [Say("stretch.again", {"number": state.exercise})], mode)
+    if name == "previous":
+        if state.exercise == EXERCISES[0]:
+            return _play(state, state.exercise, 1, [Say("stretch.previous_first")], mode)
+        return _play(state, state.exercise - 1, 1, [], mode)
+    if name == "next":
+        if state.finished:
+            return _ask(state, [Say("stretch.no_more")])
+        if state.only or state.exercise == EXERCISES[-1]:
+            done = replace(state, rep=REPS, segment_start=REPS, paused=False)
+            return Step(done, [Say("stretch.no_more")] + finish_parts(done.exercise, done.only),
+                        finished=True)
+        return _play(state, state.exercise + 1, 1, [], mode)
+    # yes / resume
+    prefix: list[Part] = [Say("stretch.resume")] if state.paused else []
+    return _continue(replace(state, paused=False), prefix, mode)

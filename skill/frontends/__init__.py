@@ -1,0 +1,1 @@
+"""The ways in: console, web page, Flask webservice, AWS Lambda, WSGI."""

@@ -1,0 +1,176 @@
+"""Flask app hosting the skill as an Alexa web service (flask-ask-sdk).
+
+Routes:
+
+* ``POST /alexa`` - the Alexa endpoint (``POST /`` is an alias; ``GET /`` stays free for the
+  web page).  Verified by :class:`skill.alexa.verify.AlexaRequestVerifier` (signature, cert chain),
+  ask-sdk's timestamp check, and the skill id when one is configured.  Failed verification
+  and malformed bodies -> HTTP 400 with a short JSON error; no handler runs.
+* ``GET /healthz`` -> ``{"status": "ok"}``.
+* ``GET /`` - the web voice page, and its JSON API ``POST /api/start`` / ``POST /api/talk``
+  (:mod:`skill.frontends.webpage`; no Alexa signatures there - they never reach the Alexa endpoint).
+* ``GET /audio/<path>`` - the pre-rendered clips (:mod:`skill.frontends.audio_route`).
+
+flask-ask-sdk's own default verifiers (which need certvalidator/oscrypto) are switched off
+through its app config, and ours are passed in instead.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from typing import Any
+
+from ask_sdk_core.exceptions import AskSdkException
+from ask_sdk_core.skill import CustomSkill
+from ask_sdk_model import RequestEnvelope
+from flask import Flask, jsonify, request
+from werkzeug.exceptions import BadRequest
+
+from skill.alexa.compat import ensure_flask_ask_sdk_importable
+from skill.alexa.invoke import check_envelope
+
+log = logging.getLogger(__name__)
+
+ALEXA_ROUTE = "/alexa"
+MAX_BODY_BYTES = 256 * 1024
+
+NO_VERIFY_WARNING = (
+    "REQUEST VERIFICATION IS OFF (--no-verify): anyone who can reach this server can "
+    "impersonate Alexa. Use only on a trusted local network for development."
+)
+
+
+def _error(message: str, status: int = 400):
+    return jsonify({"error": message}), status
+
+
+class ReusingSerializer:
+    """The skill's serializer, but a body checked by :func:`create_app` is parsed only once.
+
+    The endpoint deserializes each body itself to answer 400 (not flask-ask-sdk's 500) for a
+    malformed envelope; the SDK's dispatch then asks for the same payload again and gets
+    the same object from this thread's last parse instead of a second full parse.
+    """
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self._last = threading.local()
+
+    def deserialize(self, payload: str, obj_type: Any) -> Any:
+        last = getattr(self._last, "hit", None)
+        self._last.hit = None
+        if last is not None and last[1] is obj_type and last[0] == payload:
+            return last[2]
+        return self._inner.deserialize(payload=payload, obj_type=obj_type)
+
+    def remember(self, payload: str, obj_type: Any) -> Any:
+        """Deserialize ``payload`` and keep it for the next :meth:`deserialize` of it."""
+        value = self._inner.deserialize(payload=payload, obj_type=obj_type)
+        self._last.hit = (payload, obj_type, value)
+        return value
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def create_app(
+    skill: CustomSkill,
+    *,
+    verify: bool = True,
+    skill_id: str | None = None,
+    verifier=None,
+    web_page: bool = True,
+    audio_base_url: str | None = None,
+    web_store=None,
+) -> Flask:
+    """Build the Flask app around ``skill``.
+
+    :param verify: verify Alexa signatures and timestamps (default; required by Amazon).
+    :param skill_id: if set, requests for another skill id are rejected with HTTP 400.
+    :param verifier: an :class:`~skill.alexa.verify.AlexaRequestVerifier` to use (tests inject
+        one with their own fetcher and trusted roots); default: a fresh one.
+    :param web_page: also serve the web voice page at ``GET /`` and its ``/api/`` routes.
+    :param audio_base_url: where clips are served from, when not this server (for the page's
+        Content-Security-Policy); default: ``AUDIO_BASE_URL`` from the environment.
+    :param web_store: a :class:`skill.frontends.webpage.SessionStore` for the page (tests).
+    """
+    ensure_flask_ask_sdk_importable()
+    from flask_ask_sdk.skill_adapter import (
+        VERIFY_SIGNATURE_APP_CONFIG,
+        VERIFY_TIMESTAMP_APP_CONFIG,
+        SkillAdapter,
+    )
+
+    from skill.alexa.verify import AlexaRequestVerifier, LoggedTimestampVerifier, SkillIdVerifier
+
+    app = Flask("halsporre")
+    app.config[VERIFY_SIGNATURE_APP_CONFIG] = False  # the SDK's own ones: replaced by ours
+    app.config[VERIFY_TIMESTAMP_APP_CONFIG] = False
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+
+    verifiers = []
+    if verify:
+        verifiers += [verifier or AlexaRequestVerifier(), LoggedTimestampVerifier()]
+    else:
+        log.warning(NO_VERIFY_WARNING)
+    if skill_id:
+        verifiers.append(SkillIdVerifier(skill_id))
+    if not isinstance(skill.serializer, ReusingSerializer):
+        skill.serializer = ReusingSerializer(skill.serializer)
+    adapter = SkillAdapter(
+        skill=skill, skill_id=skill_id or "halsporre", verifiers=verifiers, app=app
+    )
+    app.extensions["halsporre_verify"] = verify
+
+    def alexa():
+        raw = request.get_data(cache=True)
+        try:
+            text = raw.decode("utf-8")
+            check_envelope(json.loads(text))
+            skill.serializer.remember(text, RequestEnvelope)
+        except (ValueError, AskSdkException, RecursionError) as exc:
+            log.warning("Alexa request rejected: malformed request body (%s)",
+                        type(exc).__name__ if isinstance(exc, RecursionError) else exc)
+            return _error("malformed request body")
+        try:
+            return adapter.dispatch_request()
+        except BadRequest:
+            return _error("request verification failed")
+
+    app.add_url_rule(ALEXA_ROUTE, "alexa", alexa, methods=["POST"])
+    app.add_url_rule("/", "alexa_root", alexa, methods=["POST"])
+
+    @app.get("/healthz")
+    def healthz():
+        return jsonify({"status": "ok", "verify": verify})
+
+    if "audio" not in app.blueprints:
+        from skill.frontends.audio_route import create_blueprint as audio_blueprint
+
+        app.register_blueprint(audio_blueprint())
+    if web_page:
+        from skill.config import Settings
+        from skill.frontends.webpage import create_blueprint as web_blueprint
+
+        if audio_base_url is None:
+            audio_base_url = Settings.from_env().audio_base_url
+        app.register_blueprint(web_blueprint(skill, store=web_store,
+                                             audio_base_url=audio_base_url))
+
+    return app
+
+
+def run_server(
+    skill: CustomSkill,
+    host: str = "127.0.0.1",
+    port: int = 5000,
+    verify: bool = True,
+    skill_id: str | None = None,
+) -> None:
+    """Serve the skill (``halsporre serve``); blocks.  Threaded werkzeug server."""
+    app = create_app(skill, verify=verify, skill_id=skill_id)  # logs NO_VERIFY_WARNING
+    log.info("Alexa endpoint on http://%s:%s%s", host, port, ALEXA_ROUTE)
+    log.info("web voice page on http://%s:%s/", host, port)
+    app.run(host=host, port=port, threaded=True, use_reloader=False)

@@ -1,0 +1,36 @@
+"""Where the skill's data files are: inside the installed package, found with importlib.
+
+``interaction_models/`` and ``audio/`` stay at the top of the repository (the product
+layout and Alexa's convention) and are mapped into the package as ``skill.models`` and
+``skill.audio_files`` (see ``pyproject.toml``). An editable install and a checkout read
+them in place; a wheel carries the models and the clip manifests, not the clips
+themselves, which a deployment points to with ``HALSPORRE_AUDIO_DIR`` (or serves from
+``AUDIO_BASE_URL``).
+"""
+
+from __future__ import annotations
+
+import os
+from importlib.resources import files
+from pathlib import Path
+
+MODELS_ENV = "HALSPORRE_MODELS_DIR"
+AUDIO_ENV = "HALSPORRE_AUDIO_DIR"
+
+
+def _package_dir(package: str) -> Path:
+    return Path(str(files(package)))
+
+
+def models_dir() -> Path:
+    """The folder holding ``<locale>.json`` interaction models (``HALSPORRE_MODELS_DIR``
+    overrides)."""
+    override = os.environ.get(MODELS_ENV)
+    return Path(override) if override else _package_dir("skill.models")
+
+
+def audio_dir() -> Path:
+    """The folder holding ``<locale>/manifest.json`` and the clips (``HALSPORRE_AUDIO_DIR``
+    overrides; a wheel alone has the manifests but not the clips)."""
+    override = os.environ.get(AUDIO_ENV)
+    return Path(override) if override else _package_dir("skill.audio_files")

@@ -1,0 +1,1 @@
+"""Build tools: the Swedish clips and the ASK skill package."""
