@@ -42,7 +42,7 @@ OUT_OF_DOMAIN_DIR = "out_of_domain"
 NUMBERS_FILE = "nlu_numbers.json"
 
 #: Minimum classifier probability for an intent; below it the utterance falls back.
-CONFIDENCE_THRESHOLD = 0.5
+CONFIDENCE_THRESHOLD = 0.45
 #: Minimum similarity (0-100) for snapping a misspelt word onto a slot value's word.
 WORD_SNAP_THRESHOLD = 85.0
 #: At most this many slot-value variants of one sample go into the training set.
