@@ -46,10 +46,16 @@ def test_every_table_entry_is_a_small_documented_named_function() -> None:
             assert handler.__module__ in ("skill.core.menu_turns", "skill.core.stretch_turns")
 
 
+#: In the interaction models (branch nlu) but not yet given behaviour by any issue: the
+#: Alexa layer answers them as AMAZON.FallbackIntent (logged). Remove a name once wired.
+NOT_WIRED_YET = {"SetLanguageIntent", "SetSetupTimeIntent"}
+
+
 @pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
 def test_every_intent_of_the_interaction_model_has_a_function(locale) -> None:
     model = set(Resolver.for_locale(locale).intents())
-    assert model <= KNOWN_INTENTS | {"AMAZON.FallbackIntent"}, model - KNOWN_INTENTS
+    assert model - NOT_WIRED_YET <= KNOWN_INTENTS, model - KNOWN_INTENTS - NOT_WIRED_YET
+    assert not NOT_WIRED_YET & KNOWN_INTENTS, "wired now: drop it from NOT_WIRED_YET"
 
 
 @pytest.mark.parametrize("name", ["NoSuchIntent", "", "AMAZON.SendToPhoneIntent"])
