@@ -57,7 +57,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     run_server(build_skill(settings), host=args.host, port=args.port,
-               verify=not args.no_verify, skill_id=settings.skill_id)
+               verify=not args.no_verify, skill_id=settings.skill_id, settings=settings)
     return 0
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from skill.alexa.builder import build_skill
-from skill.alexa.envelopes import LocalDevice, slot_json
+from skill.alexa.envelopes import DEFAULT_APPLICATION_ID, LocalDevice, slot_json
 from skill.alexa.invoke import FrontEnd, invoke
 from skill.core.clips import ClipCaptions
 from skill.core.speech import ssml_to_text
@@ -104,7 +104,10 @@ class ConsoleSession:
         self.locale = locale
         self.skill = skill or build_skill()
         self.resolver = Resolver.for_locale(locale)
-        self.device = LocalDevice(locale=locale, user_id=f"amzn1.ask.account.{user}")
+        # a skill that checks its id (HALSPORRE_SKILL_ID) gets envelopes carrying that id
+        self.device = LocalDevice(locale=locale, user_id=f"amzn1.ask.account.{user}",
+                                  application_id=getattr(self.skill, "skill_id", None)
+                                  or DEFAULT_APPLICATION_ID)
         self.invocation = self.resolver.invocation_name.lower()
         self.captions = ClipCaptions()
         self.front_end = FrontEnd("console")

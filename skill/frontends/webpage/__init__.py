@@ -6,10 +6,13 @@ Routes (a Flask Blueprint, registered by :func:`skill.frontends.web.create_app`)
 * ``POST /api/start`` ``{"locale"}`` - open the skill (LaunchRequest).
 * ``POST /api/talk`` ``{"locale", "text"}`` - one utterance, resolved like the console does.
 
-Each browser gets one :class:`~skill.frontends.console.ConsoleSession` per web session, kept
-server-side in a bounded in-memory :class:`SessionStore` with idle expiry. The browser holds
-only the random session id, in an ``HttpOnly; SameSite=Strict`` cookie. Utterances are never
-logged; 400 answers log one line with the reason.
+Each turn runs in a :class:`~skill.frontends.console.ConsoleSession` rebuilt from the
+browser's session cookie (:mod:`.sessions`: the conversation, encrypted and signed by the
+server, ``HttpOnly; SameSite=Strict``), so any worker of any instance continues it. The
+page runs its own Skill whose storage writes only for browsers that came back and forgets
+idle web users (:mod:`.progress`); new conversations and turns are rate-limited per client
+address (:mod:`.limits`). Utterances are never logged; a refused request (4xx) logs one
+line with the reason. The routes are in :mod:`.blueprint`.
 
 The answer is JSON: ``text``, ``steps`` (the SSML as a playlist: ``{"say": text}``,
 ``{"audio": url, "text": words}``, ``{"pause_ms": n}``), ``card`` (``title``, ``lines``),
@@ -22,26 +25,19 @@ from __future__ import annotations
 import json
 import logging
 import re
-import secrets
-import threading
-import time
-import uuid
 import xml.etree.ElementTree as ET
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, jsonify, request, send_from_directory
+from flask import request
 
-from skill.alexa.invoke import BadEnvelope
 from skill.content import load_content
 from skill.core.clips import ClipCaptions  # re-exported
 from skill.core.locales import SUPPORTED_LOCALES
 from skill.core.speech import PHONE_KEY, ssml_to_text
-from skill.frontends.console import ConsoleSession, Turn
+from skill.frontends.console import Turn
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +45,6 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 STATIC_URL = "/web/static"
 COOKIE_NAME = "halsporre_web"
 MAX_TEXT_CHARS = 300
-DEFAULT_MAX_SESSIONS = 200
-DEFAULT_TTL_SECONDS = 30 * 60
 COUNTRY_CODE = "46"  # the clinic is in Sweden
 
 #: SSML ``<break strength=...>`` in milliseconds (Alexa's documented defaults, roughly).
@@ -60,77 +54,6 @@ BREAK_STRENGTH_MS = {"none": 0, "x-weak": 0, "weak": 250, "medium": 500, "strong
 
 class ApiError(ValueError):
     """A request the page's API refuses with HTTP 400 (the message is shown to the user)."""
-
-
-# --------------------------------------------------------------------------- the store
-
-
-@dataclass
-class WebSession:
-    """One browser's conversation: a console session (replaced when the locale changes)."""
-
-    user: str
-    console: ConsoleSession | None = None
-    last_used: float = 0.0
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-
-class SessionStore:
-    """Bounded, expiring, thread-safe map of session id -> :class:`WebSession`.
-
-    At most ``max_sessions`` live at once (the least recently used is dropped first);
-    a session unused for ``ttl`` seconds is gone.
-    """
-
-    def __init__(self, max_sessions: int = DEFAULT_MAX_SESSIONS,
-                 ttl: float = DEFAULT_TTL_SECONDS,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        if max_sessions < 1:
-            raise ValueError("max_sessions must be at least 1")
-        self.max_sessions = max_sessions
-        self.ttl = ttl
-        self.clock = clock
-        self._items: OrderedDict[str, WebSession] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def __len__(self) -> int:
-        with self._lock:
-            self._expire(self.clock())
-            return len(self._items)
-
-    def __contains__(self, sid: object) -> bool:
-        return isinstance(sid, str) and self.get(sid) is not None
-
-    def _expire(self, now: float) -> None:
-        while self._items:
-            sid, sess = next(iter(self._items.items()))
-            if now - sess.last_used < self.ttl:
-                break
-            del self._items[sid]
-
-    def get(self, sid: str | None) -> WebSession | None:
-        """The live session ``sid`` (marked used), or None."""
-        with self._lock:
-            now = self.clock()
-            self._expire(now)
-            sess = self._items.get(sid) if sid else None
-            if sess is not None:
-                sess.last_used = now
-                self._items.move_to_end(sid)  # type: ignore[arg-type]
-            return sess
-
-    def create(self) -> tuple[str, WebSession]:
-        """A new session with a fresh random id (and a fresh pseudonymous skill user)."""
-        sid = secrets.token_urlsafe(32)
-        sess = WebSession(user="web-" + uuid.uuid4().hex)
-        with self._lock:
-            now = self.clock()
-            self._expire(now)
-            sess.last_used = now
-            self._items[sid] = sess
-            while len(self._items) > self.max_sessions:
-                self._items.popitem(last=False)
-        return sid, sess
 
 
 # --------------------------------------------------------------------------- SSML -> steps
@@ -253,7 +176,7 @@ def answer_json(locale: str, turn: Turn, captions: Callable[[str], str] | None) 
     }
 
 
-# --------------------------------------------------------------------------- the blueprint
+# --------------------------------------------------------------------------- request helpers
 
 
 def _json_body() -> dict[str, Any]:
@@ -261,7 +184,7 @@ def _json_body() -> dict[str, Any]:
         raise ApiError("send JSON (Content-Type: application/json)")
     try:
         data = json.loads(request.get_data(cache=True).decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise ApiError("the body is not valid JSON") from None
     if not isinstance(data, dict):
         raise ApiError("the body must be a JSON object")
@@ -307,100 +230,12 @@ def content_security_policy(audio_base_url: str | None = None) -> str:
     ])
 
 
-def create_blueprint(
-    skill: Any,
-    *,
-    store: SessionStore | None = None,
-    audio_base_url: str | None = None,
-    captions: Callable[[str], str] | None = None,
-) -> Blueprint:
-    """The page and its JSON API around ``skill`` (the same Skill as the Alexa endpoint)."""
-    store = store if store is not None else SessionStore()
-    captions = captions if captions is not None else ClipCaptions()
-    csp = content_security_policy(audio_base_url)
-    bp = Blueprint("webpage", __name__, static_folder=str(STATIC_DIR),
-                   static_url_path=STATIC_URL)
-    bp.store = store  # type: ignore[attr-defined]  # for tests and operators
+from skill.frontends.webpage.blueprint import (  # noqa: E402  (they use the helpers above)
+    WebConfig,
+    create_blueprint,
+    web_config,
+    web_page_config,
+)
 
-    @bp.after_request
-    def headers(response: Response) -> Response:
-        response.headers["Content-Security-Policy"] = csp
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
-        response.headers["X-Frame-Options"] = "DENY"
-        response.headers["Permissions-Policy"] = "microphone=(self), camera=(), geolocation=()"
-        if request.path.startswith("/api/"):
-            response.headers["Cache-Control"] = "no-store"
-        return response
-
-    @bp.errorhandler(ApiError)
-    def bad_request(exc: ApiError):  # type: ignore[no-untyped-def]
-        log.warning("web page: %s %s rejected: %s", request.method, request.path, exc)
-        return jsonify({"error": str(exc)}), 400
-
-    def page() -> Response:
-        response = send_from_directory(STATIC_DIR, "index.html", max_age=0)
-        response.headers["Cache-Control"] = "no-cache"
-        return headers(response)
-
-    @bp.get("/")  # the Alexa alias POST / is a rule of its own
-    @bp.get("/index.html")
-    def index():  # type: ignore[no-untyped-def]
-        return page()
-
-    def session() -> tuple[str, WebSession, bool]:
-        sid = request.cookies.get(COOKIE_NAME)
-        sess = store.get(sid)
-        if sess is not None:
-            return sid, sess, False  # type: ignore[return-value]
-        sid, sess = store.create()
-        return sid, sess, True
-
-    def check_origin() -> None:
-        origin = request.headers.get("Origin")
-        if origin and urlsplit(origin).netloc != request.host:
-            raise ApiError("cross-site request refused")
-
-    def run(locale: str, act: Callable[[ConsoleSession], Turn], fresh: bool = False):
-        check_origin()
-        sid, sess, new = session()
-        with sess.lock:
-            console = sess.console
-            if fresh or console is None or console.locale != locale:
-                console = ConsoleSession(locale, user=sess.user, skill=skill)
-                sess.console = console
-            try:
-                turn = act(console)
-            except BadEnvelope:
-                log.exception("web page: the skill refused a request")
-                return jsonify({"error": "the skill could not answer"}), 500
-            body = answer_json(locale, turn, captions)
-        response = jsonify(body)
-        if new:
-            response.set_cookie(COOKIE_NAME, sid, httponly=True, samesite="Strict",
-                                secure=request.is_secure, path="/")
-        return response
-
-    @bp.post("/api/start")
-    def start():  # type: ignore[no-untyped-def]
-        data = _json_body()
-        return run(_locale(data), lambda c: c.launch(), fresh=True)
-
-    @bp.post("/api/talk")
-    def talk():  # type: ignore[no-untyped-def]
-        data = _json_body()
-        locale = _locale(data)
-        text = _text(data)
-        return run(locale, lambda c: c.say(text))
-
-    return bp
-
-
-def web_store(app: Any) -> SessionStore:
-    """The session store of ``app``'s web page (tests)."""
-    return app.blueprints["webpage"].store  # type: ignore[no-any-return]
-
-
-__all__ = ["ApiError", "ClipCaptions", "SessionStore", "WebSession", "answer_json",
-           "content_security_policy", "create_blueprint", "ssml_steps",
-           "tel_uri", "web_store"]
+__all__ = ["ApiError", "ClipCaptions", "WebConfig", "answer_json", "content_security_policy",
+           "create_blueprint", "ssml_steps", "tel_uri", "web_config", "web_page_config"]

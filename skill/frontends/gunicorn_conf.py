@@ -1,0 +1,28 @@
+"""gunicorn settings for the webservice: ``gunicorn -c python:skill.frontends.gunicorn_conf
+skill.frontends.wsgi:app`` (the container's entry script does exactly this).
+
+Every value can be changed with an environment variable (gunicorn's own ``GUNICORN_CMD_ARGS``
+works too). The access log is one line per request on stdout, without the client's address
+or query string (nothing that identifies a patient), with the time taken in milliseconds.
+"""
+
+from __future__ import annotations
+
+import os
+
+bind = os.environ.get("HALSPORRE_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("HALSPORRE_WORKERS", "2"))
+# sync workers: the skill's work is short and CPU-bound; a stuck request is killed
+worker_class = "sync"
+timeout = int(os.environ.get("HALSPORRE_TIMEOUT", "30"))
+graceful_timeout = 20
+keepalive = 2
+# a worker is replaced after this many requests (bounded memory, however long it runs)
+max_requests = 5000
+max_requests_jitter = 500
+accesslog = "-"
+errorlog = "-"
+loglevel = os.environ.get("HALSPORRE_LOG_LEVEL", "info").lower()
+access_log_format = '%(m)s %(U)s %(s)s %(B)sB %(M)sms'
+# the skill's own logging is set up by skill.frontends.wsgi; no capture of print output
+capture_output = False
