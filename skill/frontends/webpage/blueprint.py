@@ -132,10 +132,10 @@ class Conversations:
         check_origin()
         state = self.config.codec.decode(request.cookies.get(COOKIE_NAME))
         self._limit(state)
+        if fresh and self.config.adapter is not None:
+            self.config.adapter.sweep()  # at most once per hour per worker
         if state is None:
             state = WebState()
-        elif self.config.adapter is not None and fresh:
-            self.config.adapter.sweep()
         console = self._console(state, locale, fresh)
         try:
             with writes(state.returned):
