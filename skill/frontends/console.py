@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -239,10 +240,11 @@ def _show(turn: Turn, out: TextIO, fast: bool, caption: Callable[[str], str] | N
     out.flush()
 
 
-def run_chat(locale: str, as_json: bool, fast: bool, speak: bool, user: str,
+def run_chat(locale: str, as_json: bool, fast: bool, speak: bool, user: str | None,
              stdin: Iterable[str], stdout: TextIO) -> int:
-    """The ``halsporre chat`` loop; the skill is opened straight away."""
-    session = ConsoleSession(locale, user=user)
+    """The ``halsporre chat`` loop; the skill is opened straight away. Without ``user``
+    each run is a new user (nobody hears another run's progress)."""
+    session = ConsoleSession(locale, user=user or "console-" + uuid.uuid4().hex)
     interactive = hasattr(stdin, "isatty") and stdin.isatty()  # type: ignore[attr-defined]
     speaker = Speaker.find(locale) if speak else None
     if speak:
