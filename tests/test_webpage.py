@@ -343,7 +343,7 @@ def _first_clip() -> str:
 @pytest.fixture(scope="module")
 def timed_server():
     clip = _first_clip()
-    app = create_app(_timed_skill(clip), verify=True)
+    app = create_app(_timed_skill(clip), verify=True, web_skill=_timed_skill(clip))
     srv = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
     thread.start()

@@ -89,6 +89,7 @@ def create_app(
     audio_base_url: str | None = None,
     settings: Settings | None = None,
     web: WebConfig | None = None,
+    web_skill: CustomSkill | None = None,
 ) -> Flask:
     """Build the Flask app around ``skill``.
 
@@ -104,6 +105,7 @@ def create_app(
         page, the proxy setting (:func:`trust_proxies`).
     :param web: the web page's :class:`~skill.frontends.webpage.WebConfig` (tests); default:
         made from ``settings``.
+    :param web_skill: a Skill for the web page to answer with instead of its own (tests).
     """
     settings = settings if settings is not None else Settings.from_env()
     ensure_flask_ask_sdk_importable()
@@ -152,6 +154,10 @@ def create_app(
     app.add_url_rule(ALEXA_ROUTE, "alexa", alexa, methods=["POST"])
     app.add_url_rule("/", "alexa_root", alexa, methods=["POST"])
 
+    if web is None and web_skill is not None:
+        from skill.frontends.webpage import web_config
+
+        web = web_config(settings, skill=web_skill)
     _add_parts(app, skill, settings, verify=verify, web_page=web_page, web=web,
                audio_base_url=audio_base_url)
     return app

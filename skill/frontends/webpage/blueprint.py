@@ -56,16 +56,19 @@ class WebConfig:
 
 
 def web_config(settings: Settings, clock: Callable[[], float] = time.time,
-               rate_store: RateStore | None = None) -> WebConfig:
+               rate_store: RateStore | None = None, skill: Any = None) -> WebConfig:
     """The web page's own Skill (same handlers; no skill-id check, since its requests never
     come from Alexa; storage wrapped by :class:`WebProgressAdapter`), cookie codec and
-    rate limiter."""
+    rate limiter. ``skill``: another Skill to answer instead (tests of the page's player)."""
     from skill.alexa.builder import build_skill
     from skill.alexa.persistence import make_persistence_adapter
 
-    inner = make_persistence_adapter(settings)
-    adapter = WebProgressAdapter(inner, settings.web_progress_idle, clock) if inner else None
-    skill = build_skill(replace(settings, skill_id=None), adapter)
+    adapter = None
+    if skill is None:
+        inner = make_persistence_adapter(settings)
+        adapter = WebProgressAdapter(inner, settings.web_progress_idle, clock) if inner \
+            else None
+        skill = build_skill(replace(settings, skill_id=None), adapter)
     key = cookie_key(settings.web_secret, settings.db_path.parent)
     codec = CookieCodec(key, settings.web_session_idle, settings.web_progress_idle, clock)
     if rate_store is None:
