@@ -126,18 +126,21 @@ def _counts(statuses) -> dict[str, int]:
 
 
 def flood(port: int, reference: list[str], seconds: float, threads_n: int,
-          db: Path) -> dict[str, Any]:
-    """Anonymous starts from ``threads_n`` threads (one address) while one browser talks."""
+          db: Path, spread: bool = False) -> dict[str, Any]:
+    """Anonymous starts from ``threads_n`` threads while one browser talks: from one
+    address, or (``spread``) each from another address (``X-Forwarded-For``, honoured
+    with ``HALSPORRE_PROXIES=1``)."""
     stop = time.perf_counter() + seconds
     statuses: list[int] = []
     lock = threading.Lock()
 
     def flooder(i: int) -> None:
         mine = []
-        for _ in range(100_000):
+        for n in range(100_000):
             if time.perf_counter() >= stop:
                 break
-            b = Browser(port, forwarded_for="10.9.9.9")
+            addr = f"10.{9 + i}.{n // 250 % 250}.{n % 250 + 1}" if spread else "10.9.9.9"
+            b = Browser(port, forwarded_for=addr)
             try:
                 st, _, _ = b.post("/api/talk", {"locale": LOCALE, "text": "starta stretchpasset"}) \
                     if i % 2 else b.start()
@@ -173,7 +176,8 @@ def flood(port: int, reference: list[str], seconds: float, threads_n: int,
             except sqlite3.Error:
                 rows = None
     return {
-        "seconds": seconds, "flood_threads": threads_n, "flood_requests": len(statuses),
+        "seconds": seconds, "flood_threads": threads_n, "spread": spread,
+        "flood_requests": len(statuses),
         "flood_status": _counts(statuses), "live_turns": len(lat), "live_lost": lost,
         "live_p50_ms": round(percentile(lat, 50) * 1000, 1) if lat else None,
         "live_max_ms": round(max(lat) * 1000, 1) if lat else None,
@@ -182,7 +186,7 @@ def flood(port: int, reference: list[str], seconds: float, threads_n: int,
 
 
 def run(tmp: Path, browsers: int, flood_s: float, flood_threads: int,
-        extra_env: dict[str, str] | None = None) -> dict[str, Any]:
+        extra_env: dict[str, str] | None = None, spread: bool = False) -> dict[str, Any]:
     reference = reference_answers(tmp / "reference.sqlite3")
     out: dict[str, Any] = {}
     for label, env_extra in (("no_skill_id", {}),
@@ -194,7 +198,7 @@ def run(tmp: Path, browsers: int, flood_s: float, flood_threads: int,
             out[label] = conversations(server.port, reference, browsers)
             if label == "no_skill_id" and flood_s > 0:
                 out["flood"] = flood(server.port, reference, flood_s, flood_threads,
-                                     Path(env["HALSPORRE_DB_PATH"]))
+                                     Path(env["HALSPORRE_DB_PATH"]), spread)
     return out
 
 
@@ -205,12 +209,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--browsers", type=int, default=10, help="concurrent conversations")
     p.add_argument("--flood-seconds", type=float, default=10.0, help="0: no flood")
     p.add_argument("--flood-threads", type=int, default=6, help="anonymous flooders")
+    p.add_argument("--spread", action="store_true",
+                   help="each flood request from another client address")
     args = p.parse_args(argv)
     if not 0 < args.browsers <= 100 or not 0 <= args.flood_seconds <= 300 \
             or not 0 < args.flood_threads <= 50:
         p.error("--browsers in (0, 100], --flood-seconds in [0, 300], --flood-threads in (0, 50]")
     with tempfile.TemporaryDirectory(prefix="halsporre-webapi-") as tmp:
-        result = run(Path(tmp), args.browsers, args.flood_seconds, args.flood_threads)
+        result = run(Path(tmp), args.browsers, args.flood_seconds, args.flood_threads,
+                     {"HALSPORRE_PROXIES": "1"}, args.spread)
     print(json.dumps(result, indent=2))
     return 0
 
