@@ -151,6 +151,12 @@ def flood(port: int, reference: list[str], seconds: float, threads_n: int,
             statuses.extend(mine)
 
     live = Browser(port, forwarded_for="10.2.0.1")
+    quiet = []  # the same conversation without a flood, for comparison
+    live.start()
+    for line in SCRIPT:
+        quiet.append(live.talk(line)[2])
+        time.sleep(0.2)
+    stop = time.perf_counter() + seconds
     flooders = [threading.Thread(target=flooder, args=(i,)) for i in range(threads_n)]
     for t in flooders:
         t.start()
@@ -180,6 +186,7 @@ def flood(port: int, reference: list[str], seconds: float, threads_n: int,
         "flood_requests": len(statuses),
         "flood_status": _counts(statuses), "live_turns": len(lat), "live_lost": lost,
         "live_p50_ms": round(percentile(lat, 50) * 1000, 1) if lat else None,
+        "live_p50_ms_without_flood": round(percentile(quiet, 50) * 1000, 1),
         "live_max_ms": round(max(lat) * 1000, 1) if lat else None,
         "rows_in_progress_db": rows,
     }

@@ -35,7 +35,7 @@ class Settings:
     web_session_idle: int = 30 * 60  # seconds a web conversation survives without a turn
     web_progress_idle: int = 30 * 24 * 3600  # seconds a web user's progress is kept unused
     web_starts_per_minute: int = 20  # new web conversations per client address
-    web_starts_per_minute_total: int = 600  # new web conversations, all addresses together
+    web_starts_per_minute_total: int = 120  # new web conversations, all addresses together
     web_turns_per_minute: int = 60  # web turns per client address
     log_level: str = "INFO"  # the webservice's log level (gunicorn, halsporre serve)
 
