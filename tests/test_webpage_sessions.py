@@ -306,3 +306,19 @@ def test_health_checks_storage_and_clips(settings, tmp_path, monkeypatch):
     resp = create_app(build_skill(settings), verify=True, settings=settings,
                       web_page=False).test_client().get("/healthz")
     assert resp.status_code == 503 and resp.get_json()["checks"]["clips"].startswith("failed")
+
+
+def test_a_state_too_large_for_a_cookie_ends_the_conversation(caplog):
+    import os
+
+    from skill.frontends.webpage.sessions import MAX_TOKEN_CHARS, WebState
+
+    codec = CookieCodec(derive_key(SECRET), 60, 600, clock=Clock())
+    state = WebState(locale="sv-SE", session_id="s1",
+                     attributes={"noise": os.urandom(4000).hex()})  # does not compress
+    with caplog.at_level(logging.WARNING, logger="skill.frontends.webpage"):
+        token = codec.encode(state)
+    assert len(token) <= MAX_TOKEN_CHARS
+    back = codec.decode(token)
+    assert back is not None and back.user == state.user and back.session_id is None
+    assert [r for r in caplog.records if "too large for a cookie" in r.getMessage()]
