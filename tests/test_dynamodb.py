@@ -182,5 +182,8 @@ def test_the_web_page_on_dynamodb_writes_only_for_returning_browsers(table, tmp_
     assert client.post("/api/talk", json={"locale": "en-US", "text": "yes"}).status_code == 200
     [item] = web_items()
     assert item["attributes"]["progress"]["place"] and "web_last_used" in item["attributes"]
+    # the table's Time to Live removes it after the idle time
+    left = int(item["expires_at"]) - int(item["attributes"]["web_last_used"])
+    assert abs(left - settings.web_progress_idle) <= 2
     health = app.test_client().get("/healthz").get_json()
     assert health["checks"]["storage"] == "ok"

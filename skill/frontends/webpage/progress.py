@@ -11,7 +11,8 @@ the deployment's storage adapter:
   (``web_last_used``); a document idle for longer than ``idle_seconds`` reads as empty and
   is overwritten as new. On SQLite, :meth:`WebProgressAdapter.sweep` deletes web users'
   rows idle that long (at most once per ``sweep_every`` seconds per worker, on a request);
-  on DynamoDB the stale document is only ignored (a table TTL can remove it).
+  on DynamoDB each write also sets the item's top-level ``expires_at`` (epoch seconds), so
+  a table with Time to Live on ``expires_at`` deletes it.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from skill.alexa.persistence import update_attributes
 log = logging.getLogger(__name__)
 
 LAST_USED = "web_last_used"
+TTL_ATTRIBUTE = "expires_at"
 WEB_USER_PREFIX = "amzn1.ask.account.web-"
 DEFAULT_SWEEP_EVERY = 3600.0
 
@@ -69,6 +71,7 @@ class WebProgressAdapter(AbstractPersistenceAdapter):
         if _writes.get():
             self.inner.save_attributes(request_envelope,
                                        {**attributes, LAST_USED: int(self.clock())})
+            self._set_ttl(request_envelope)
 
     def update_attributes(self, request_envelope: Any, fn: Callable) -> dict[str, Any]:
         if not _writes.get():
@@ -84,7 +87,25 @@ class WebProgressAdapter(AbstractPersistenceAdapter):
             new[LAST_USED] = int(self.clock())
             return new
 
-        return update_attributes(self.inner, request_envelope, stamped)
+        new = update_attributes(self.inner, request_envelope, stamped)
+        self._set_ttl(request_envelope)
+        return new
+
+    def _set_ttl(self, request_envelope: Any) -> None:
+        """On DynamoDB (ask-sdk's adapter): the item's ``expires_at`` for the table's TTL."""
+        table_name = getattr(self.inner, "table_name", None)
+        dynamodb = getattr(self.inner, "dynamodb", None)
+        if not table_name or dynamodb is None:
+            return
+        key = {self.inner.partition_key_name: self.inner.partition_keygen(request_envelope)}
+        try:
+            dynamodb.Table(table_name).update_item(
+                Key=key, UpdateExpression="SET #e = :e",
+                ExpressionAttributeNames={"#e": TTL_ATTRIBUTE},
+                ExpressionAttributeValues={":e": int(self.clock() + self.idle_seconds)})
+        except Exception as exc:  # botocore's errors; the progress itself was saved
+            log.warning("web page: could not set the expiry of a web user's progress (%s)",
+                        type(exc).__name__)
 
     def delete_attributes(self, request_envelope: Any) -> None:
         self.inner.delete_attributes(request_envelope)
