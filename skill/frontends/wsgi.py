@@ -13,7 +13,21 @@ from skill.config import Settings
 from skill.frontends.logs import setup_logging
 from skill.frontends.web import create_app
 
+
+def warm_up() -> None:
+    """Read every locale's interaction model and words now, as each worker starts, so the
+    first patient does not wait for them (a few hundred milliseconds per locale)."""
+    from skill.content import load_content
+    from skill.core.locales import SUPPORTED_LOCALES
+    from skill.nlu import Resolver
+
+    for locale in SUPPORTED_LOCALES:
+        Resolver.for_locale(locale)
+        load_content(locale)
+
+
 _settings = Settings.from_env()
 setup_logging(_settings.log_level)
 app = create_app(build_skill(_settings), verify=True, skill_id=_settings.skill_id,
                  settings=_settings)
+warm_up()
