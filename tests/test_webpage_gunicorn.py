@@ -30,7 +30,7 @@ class Entry:
 
     def __init__(self, tmp: Path, **env: str) -> None:
         self.port = free_port()
-        self.log = tmp / "server.log"
+        self.log, self.err = tmp / "server.log", tmp / "server.err"
         full = dict(os.environ)
         full.update({
             "PATH": os.pathsep.join([str(Path(sys.executable).parent), full.get("PATH", "")]),
@@ -38,9 +38,9 @@ class Entry:
             "HALSPORRE_DB_PATH": str(tmp / "progress.sqlite3"),
             "HALSPORRE_PERSISTENCE": "sqlite", **env})
         full.pop("HALSPORRE_WEB_SECRET", None)  # the key file is made once and shared
-        self._out = self.log.open("w")
+        self._out, self._err = self.log.open("w"), self.err.open("w")
         self.proc = subprocess.Popen(["sh", str(ENTRY)], cwd=tmp, env=full,
-                                     stdout=self._out, stderr=subprocess.STDOUT)
+                                     stdout=self._out, stderr=self._err)
 
     def __enter__(self) -> Entry:
         deadline = time.monotonic() + 30
@@ -56,7 +56,8 @@ class Entry:
                 pass
             time.sleep(0.1)
         self.__exit__()
-        raise AssertionError("the entry script did not start:\n" + self.log.read_text())
+        raise AssertionError("the entry script did not start:\n" + self.log.read_text()
+                             + self.err.read_text())
 
     def __exit__(self, *exc: object) -> None:
         if self.proc.poll() is None:
@@ -67,6 +68,7 @@ class Entry:
                 self.proc.kill()
                 self.proc.wait()
         self._out.close()
+        self._err.close()
 
 
 def test_web_conversations_survive_two_workers_with_the_skill_id_set(tmp_path):
@@ -89,5 +91,7 @@ def test_web_conversations_survive_two_workers_with_the_skill_id_set(tmp_path):
     assert all(line.split()[2] == "200" and line.endswith("ms") for line in access)
     assert "skill.alexa.handlers.interceptors: request IntentRequest" in log
     assert "rate limit of new conversations" in log
-    assert "Traceback" not in log and "[ERROR]" not in log
+    assert "Traceback" not in log and " ERROR " not in log
+    assert "gunicorn" in log and "Booting worker" in log  # the server's own lines: stdout
+    assert server.err.read_text() == ""  # everything logs to stdout
     assert "198.51.100.1" not in log and "10.1.0." not in log  # no client addresses

@@ -21,8 +21,32 @@ keepalive = 2
 max_requests = 5000
 max_requests_jitter = 500
 accesslog = "-"
-errorlog = "-"
 loglevel = os.environ.get("HALSPORRE_LOG_LEVEL", "info").lower()
 access_log_format = '%(m)s %(U)s %(s)s %(B)sB %(M)sms'
+# gunicorn's own lines (start, workers, timeouts) and the access lines both on stdout,
+# where the skill's lines go too (skill.frontends.logs)
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "access": {"format": "%(message)s"},
+        "server": {"format": "%(asctime)s %(levelname)s gunicorn [%(process)d]: %(message)s"},
+    },
+    "handlers": {
+        "access": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout",
+                   "formatter": "access"},
+        "server": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout",
+                   "formatter": "server"},
+    },
+    "loggers": {
+        "gunicorn.error": {"handlers": ["server"], "level": loglevel.upper(),
+                           "propagate": False},
+        "gunicorn.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
+    },
+    # the root logger is the skill's: skill.frontends.wsgi gives it its stdout handler
+    "root": {"level": "INFO", "handlers": []},
+}
 # the skill's own logging is set up by skill.frontends.wsgi; no capture of print output
 capture_output = False
+# no control socket in the home folder (gunicorn >= 24): the service user may have none
+control_socket_disable = True
