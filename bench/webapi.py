@@ -125,70 +125,88 @@ def _counts(statuses) -> dict[str, int]:
     return out
 
 
-def flood(port: int, reference: list[str], seconds: float, threads_n: int,
-          db: Path, spread: bool = False) -> dict[str, Any]:
-    """Anonymous starts from ``threads_n`` threads while one browser talks: from one
-    address, or (``spread``) each from another address (``X-Forwarded-For``, honoured
-    with ``HALSPORRE_PROXIES=1``)."""
-    stop = time.perf_counter() + seconds
-    statuses: list[int] = []
-    lock = threading.Lock()
+class Flood:
+    """``threads_n`` threads of anonymous starts until ``stop`` (perf_counter): from one
+    address, or (``spread``) each from another one (``X-Forwarded-For``)."""
 
-    def flooder(i: int) -> None:
+    def __init__(self, port: int, threads_n: int, spread: bool, stop: float) -> None:
+        self.port, self.spread, self.stop = port, spread, stop
+        self.statuses: list[int] = []
+        self._lock = threading.Lock()
+        self._threads = [threading.Thread(target=self._one, args=(i,)) for i in range(threads_n)]
+
+    def _one(self, i: int) -> None:
         mine = []
         for n in range(100_000):
-            if time.perf_counter() >= stop:
+            if time.perf_counter() >= self.stop:
                 break
-            addr = f"10.{9 + i}.{n // 250 % 250}.{n % 250 + 1}" if spread else "10.9.9.9"
-            b = Browser(port, forwarded_for=addr)
+            addr = f"10.{9 + i}.{n // 250 % 250}.{n % 250 + 1}" if self.spread else "10.9.9.9"
+            b = Browser(self.port, forwarded_for=addr)
             try:
-                st, _, _ = b.post("/api/talk", {"locale": LOCALE, "text": "starta stretchpasset"}) \
-                    if i % 2 else b.start()
+                st = (b.post("/api/talk", {"locale": LOCALE, "text": "starta stretchpasset"})
+                      if i % 2 else b.start())[0]
             except OSError:
                 st = 0
             mine.append(st)
-        with lock:
-            statuses.extend(mine)
+        with self._lock:
+            self.statuses.extend(mine)
 
-    live = Browser(port, forwarded_for="10.2.0.1")
-    quiet = []  # the same conversation without a flood, for comparison
-    live.start()
-    for line in SCRIPT:
-        quiet.append(live.talk(line)[2])
-        time.sleep(0.2)
-    stop = time.perf_counter() + seconds
-    flooders = [threading.Thread(target=flooder, args=(i,)) for i in range(threads_n)]
-    for t in flooders:
-        t.start()
-    time.sleep(min(1.0, seconds / 4))
+    def __enter__(self) -> Flood:
+        for t in self._threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for t in self._threads:
+            t.join(timeout=max(0.0, self.stop - time.perf_counter()) + 30)
+
+
+def _live_rounds(live: Browser, reference: list[str], stop: float) -> tuple[list[float], int]:
+    """The script over and over until ``stop``, a person's pace; latencies and lost turns."""
     lost, lat = 0, []
-    st, body, dt = live.start()
-    rounds = 0
-    while time.perf_counter() < stop and rounds < 50:
-        rounds += 1
+    for _ in range(50):
+        if time.perf_counter() >= stop:
+            break
+        live.start()
         for line, want in zip(SCRIPT, reference[1:], strict=True):
             st, body, dt = live.talk(line)
             lat.append(dt)
             lost += st != 200 or body.get("text") != want
-            time.sleep(0.2)  # a person, not a script
-        live.start()
-    for t in flooders:
-        t.join(timeout=seconds + 30)
-    rows = None
-    if db.exists():
-        with sqlite3.connect(db) as conn:
-            try:
-                rows = conn.execute("SELECT count(*) FROM attributes").fetchone()[0]
-            except sqlite3.Error:
-                rows = None
+            time.sleep(0.2)
+    return lat, lost
+
+
+def _rows(db: Path) -> int | None:
+    if not db.exists():
+        return None
+    with sqlite3.connect(db) as conn:
+        try:
+            return int(conn.execute("SELECT count(*) FROM attributes").fetchone()[0])
+        except sqlite3.Error:
+            return None
+
+
+def flood(port: int, reference: list[str], seconds: float, threads_n: int,
+          db: Path, spread: bool = False) -> dict[str, Any]:
+    """Anonymous starts from ``threads_n`` threads while one browser talks."""
+    live = Browser(port, forwarded_for="10.2.0.1")
+    live.start()
+    quiet = []  # the same conversation without a flood, for comparison
+    for line in SCRIPT:
+        quiet.append(live.talk(line)[2])
+        time.sleep(0.2)
+    stop = time.perf_counter() + seconds
+    with Flood(port, threads_n, spread, stop) as flooders:
+        time.sleep(min(1.0, seconds / 4))
+        lat, lost = _live_rounds(live, reference, stop)
     return {
         "seconds": seconds, "flood_threads": threads_n, "spread": spread,
-        "flood_requests": len(statuses),
-        "flood_status": _counts(statuses), "live_turns": len(lat), "live_lost": lost,
+        "flood_requests": len(flooders.statuses),
+        "flood_status": _counts(flooders.statuses), "live_turns": len(lat), "live_lost": lost,
         "live_p50_ms": round(percentile(lat, 50) * 1000, 1) if lat else None,
         "live_p50_ms_without_flood": round(percentile(quiet, 50) * 1000, 1),
         "live_max_ms": round(max(lat) * 1000, 1) if lat else None,
-        "rows_in_progress_db": rows,
+        "rows_in_progress_db": _rows(db),
     }
 
 
