@@ -11,16 +11,16 @@ LOCK_OPTS := --quiet --strip-extras --extra server --extra dynamodb --generate-h
 
 .PHONY: chat chat-en test lint system-deps serve lock clean
 
-# chat needs only the package itself
+# chat needs only the package and its NLU for our own front ends
 $(BASE_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e .
+	$(VENV)/bin/pip install --quiet -e '.[nlu]'
 	touch $(BASE_STAMP)
 
 # the tests need everything: test tools, DynamoDB, the production server
 $(TEST_STAMP): $(BASE_STAMP)
-	$(VENV)/bin/pip install --quiet -e '.[test,dynamodb,server]'
+	$(VENV)/bin/pip install --quiet -e '.[nlu,test,dynamodb,server]'
 	touch $(TEST_STAMP)
 
 chat: $(BASE_STAMP)

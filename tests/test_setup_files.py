@@ -74,15 +74,18 @@ def test_console_users_differ_between_runs(tmp_path, monkeypatch):
 def test_make_chat_installs_only_the_package():
     make = (REPO / "Makefile").read_text()
     chat_stamp = re.search(r"^\$\(BASE_STAMP\):.*?(?=^\S)", make, re.S | re.M).group(0)
-    assert "pip install --quiet -e .\n" in chat_stamp and "[" not in chat_stamp
+    assert "pip install --quiet -e '.[nlu]'\n" in chat_stamp  # the front ends' NLU only
     assert re.search(r"^chat: \$\(BASE_STAMP\)$", make, re.M)
     assert re.search(r"^test: .*\$\(TEST_STAMP\)", make, re.M)
-    assert "-e '.[test,dynamodb,server]'" in make
+    assert "-e '.[nlu,test,dynamodb,server]'" in make
 
 
 def test_server_extra_and_lock_file_cover_the_dependencies():
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    assert any(d.startswith("gunicorn") for d in project["optional-dependencies"]["server"])
+    server = project["optional-dependencies"]["server"]
+    assert any(d.startswith("gunicorn") for d in server)
+    # the web page resolves words with the NLU: the server install brings it
+    assert set(project["optional-dependencies"]["nlu"]) <= set(server)
     lock = (REPO / "requirements.lock").read_text()
     pinned = {m.group(1).lower() for m in re.finditer(r"^([A-Za-z0-9_.-]+)==", lock, re.M)}
     wanted = project["dependencies"] + project["optional-dependencies"]["server"] \

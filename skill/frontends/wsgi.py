@@ -15,8 +15,8 @@ from skill.frontends.web import create_app
 
 
 def warm_up() -> None:
-    """Read every locale's interaction model and words now, as each worker starts, so the
-    first patient does not wait for them (a few hundred milliseconds per locale)."""
+    """Build every locale's resolver (the web page's NLU) and read its words now, as each
+    worker starts, so the first patient does not wait for them."""
     from skill.content import load_content
     from skill.core.locales import SUPPORTED_LOCALES
     from skill.nlu import Resolver
@@ -30,4 +30,5 @@ _settings = Settings.from_env()
 setup_logging(_settings.log_level)
 app = create_app(build_skill(_settings), verify=True, skill_id=_settings.skill_id,
                  settings=_settings)
-warm_up()
+if _settings.web_page:
+    warm_up()

@@ -1,4 +1,4 @@
-"""The web page's routes: the page, ``POST /api/start`` and ``POST /api/talk``.
+"""The web page's routes: the page, ``POST /api/start``, ``/api/talk`` and ``/api/control``.
 
 A request's way through: JSON checked (400) -> Origin checked (400) -> the session cookie
 decoded (a valid one means a returning browser) -> the rate limit of its bucket (429:
@@ -19,13 +19,13 @@ from flask import Blueprint, Response, jsonify, request, send_from_directory
 
 from skill.alexa.invoke import BadEnvelope
 from skill.config import Settings
-from skill.core.clips import ClipCaptions
-from skill.frontends.console import ConsoleSession, Turn
+from skill.frontends.console import ConsoleSession, Exchange
 from skill.frontends.webpage import (
     COOKIE_NAME,
     STATIC_DIR,
     STATIC_URL,
     ApiError,
+    _control,
     _json_body,
     _locale,
     _text,
@@ -111,8 +111,8 @@ def check_origin() -> None:
 class Conversations:
     """One turn of one browser's conversation: cookie in, skill turn, cookie out."""
 
-    def __init__(self, config: WebConfig, captions: Callable[[str], str]) -> None:
-        self.config, self.captions = config, captions
+    def __init__(self, config: WebConfig) -> None:
+        self.config = config
 
     def _limit(self, state: WebState | None) -> None:
         limiter, addr = self.config.limiter, request.remote_addr or "-"
@@ -125,13 +125,12 @@ class Conversations:
 
     def _console(self, state: WebState, locale: str, fresh: bool) -> ConsoleSession:
         console = ConsoleSession(locale, user=state.skill_user, skill=self.config.skill)
-        console.captions = self.captions  # type: ignore[assignment]
         if not fresh and state.locale == locale and state.session_id:
             console.device.session_id = state.session_id
             console.device.attributes = dict(state.attributes)
         return console
 
-    def run(self, locale: str, act: Callable[[ConsoleSession], Turn], fresh: bool = False):
+    def run(self, locale: str, act: Callable[[ConsoleSession], Exchange], fresh: bool = False):
         check_origin()
         state = self.config.codec.decode(request.cookies.get(COOKIE_NAME))
         self._limit(state)
@@ -149,19 +148,17 @@ class Conversations:
         state.locale = locale
         state.session_id = console.device.session_id
         state.attributes = console.device.attributes if state.session_id else {}
-        response = jsonify(answer_json(locale, turn, self.captions))
+        response = jsonify(answer_json(locale, turn))
         response.set_cookie(COOKIE_NAME, self.config.codec.encode(state),
                             max_age=self.config.codec.user_idle, httponly=True,
                             samesite="Strict", secure=request.is_secure, path="/")
         return response
 
 
-def create_blueprint(config: WebConfig, *,
-                     captions: Callable[[str], str] | None = None) -> Blueprint:
+def create_blueprint(config: WebConfig) -> Blueprint:
     """The page and its JSON API around ``config.skill``."""
-    captions = captions if captions is not None else ClipCaptions()
     csp = content_security_policy(config.audio_base_url)
-    conversations = Conversations(config, captions)
+    conversations = Conversations(config)
     bp = Blueprint("webpage", __name__, static_folder=str(STATIC_DIR),
                    static_url_path=STATIC_URL)
     bp.config = config  # type: ignore[attr-defined]  # for tests and operators
@@ -201,6 +198,13 @@ def create_blueprint(config: WebConfig, *,
         locale = _locale(data)
         text = _text(data)
         return conversations.run(locale, lambda c: c.say(text))
+
+    @bp.post("/api/control")
+    def control():  # type: ignore[no-untyped-def]
+        data = _json_body()
+        locale = _locale(data)
+        intent = _control(data)
+        return conversations.run(locale, lambda c: c.send_intent(intent))
 
     return bp
 
