@@ -217,6 +217,7 @@ def run(tmp: Path, browsers: int, flood_s: float, flood_threads: int,
     for label, env_extra in (("no_skill_id", {}),
                              ("skill_id", {"HALSPORRE_SKILL_ID": "amzn1.ask.skill.bench"})):
         env = gunicorn_env(tmp, f"{label}.sqlite3")
+        env["GUNICORN_CMD_ARGS"] = "--preload"  # as skill.frontends.gunicorn_conf does
         env.update(extra_env or {})
         env.update(env_extra)
         with Gunicorn(APP, env, tmp / f"gunicorn-{label}.log") as server:

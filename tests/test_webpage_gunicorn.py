@@ -43,7 +43,7 @@ class Entry:
                                      stdout=self._out, stderr=self._err)
 
     def __enter__(self) -> Entry:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90  # the app loads once (preload), NLU included
         while time.monotonic() < deadline and self.proc.poll() is None:
             try:
                 conn = http.client.HTTPConnection(HOST, self.port, timeout=1)

@@ -14,6 +14,10 @@ bind = os.environ.get("HALSPORRE_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("HALSPORRE_WORKERS", "2"))
 # sync workers: the skill's work is short and CPU-bound; a stuck request is killed
 worker_class = "sync"
+# load the app (and warm the web page's NLU, seconds of scikit-learn) once in the master,
+# then fork: workers start at once and share those pages; storage connections are opened
+# by each worker after the fork (the SQLite adapter checks its process id)
+preload_app = True
 timeout = int(os.environ.get("HALSPORRE_TIMEOUT", "30"))
 graceful_timeout = 20
 keepalive = 2
