@@ -23,6 +23,7 @@ from werkzeug.serving import make_server
 
 from skill.alexa.builder import build_skill
 from skill.config import Settings
+from skill.content import locale_data
 from skill.core.clips import AUDIO_DIR
 from skill.core.playback import Answer, ClipStep, Piece, Plan, Silence, Words
 from skill.frontends.web import create_app
@@ -471,9 +472,8 @@ def test_a_refused_turn_says_so_in_the_page_language(browser, tmp_path):
             p.page.fill("#text", "nästa")
             p.page.press("#text", "Enter")
         assert info.value.status == 429
-        labels = json.loads((Path(__file__).resolve().parents[1] / "skill" / "frontends"
-                             / "webpage" / "static" / "labels.json").read_text())
-        p.page.wait_for_selector(f"#status:has-text('{labels['sv-SE']['busy']}')")
+        busy = locale_data("sv-SE", "page")["busy"]
+        p.page.wait_for_selector(f"#status:has-text('{busy}')")
     finally:
         ctx.close()
         srv.shutdown()
