@@ -22,6 +22,7 @@ class Settings:
     dynamodb_table: str = "halsporre-progress"
     audio_base_url: str | None = None
     default_timezone: str = "Europe/Stockholm"
+    replay_db_path: Path | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -35,4 +36,6 @@ class Settings:
             dynamodb_table=env.get("HALSPORRE_DYNAMODB_TABLE", defaults.dynamodb_table),
             audio_base_url=env.get("AUDIO_BASE_URL") or None,
             default_timezone=env.get("HALSPORRE_DEFAULT_TIMEZONE", defaults.default_timezone),
+            replay_db_path=Path(env["HALSPORRE_REPLAY_DB_PATH"])
+            if env.get("HALSPORRE_REPLAY_DB_PATH") else None,
         )
