@@ -82,8 +82,8 @@ class Progress:
 
         sessions_raw = data.get("sessions")
         sessions_raw = {} if sessions_raw is None else sessions_raw
-        if not isinstance(sessions_raw, Mapping):
-            raise ValueError("sessions must be a mapping")
+        if not isinstance(sessions_raw, Mapping) or len(sessions_raw) > KEEP_DAYS + 1:
+            raise ValueError("sessions must be a mapping of at most one entry per kept day")
         sessions: dict[date, int] = {}
         for key, count in sessions_raw.items():
             day = _parse_date(key, "sessions key")
@@ -104,9 +104,9 @@ class Progress:
         if place_raw is not None:
             if not isinstance(place_raw, Mapping) or set(place_raw) != {"state", "saved_on"}:
                 raise ValueError("place must have exactly state and saved_on")
-            if not isinstance(place_raw["state"], Mapping):
-                raise ValueError("place.state must be a mapping")
-            place = Place(state=copy.deepcopy(dict(place_raw["state"])),
+            from skill.core.stretch import StretchState  # raises ValueError when malformed
+
+            place = Place(state=StretchState.from_dict(place_raw["state"]).to_dict(),
                           saved_on=_parse_date(place_raw["saved_on"], "place.saved_on"))
 
         ids_raw = data.get("reminder_ids")

@@ -16,11 +16,12 @@ import logging
 import re
 import string
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from skill.content import Content, placeholders
+from skill.core.boundedcache import BoundedCache, approx_size
 from skill.core.parts import REF_PREFIX, Cue, Part, Pause, Say, parts_key
 
 log = logging.getLogger(__name__)
@@ -154,7 +155,15 @@ def _joined(parts: Sequence[Part], content: Content, clips: Any,
 
 
 _CACHE_SIZE = 2048
-_cache: dict[tuple, Rendered] = {}
+_CACHE_BYTES = 8 * 1024 * 1024
+
+
+def _rendered_size(key: Hashable, value: Rendered) -> int:
+    return approx_size(key[-1]) + 2 * (len(value.ssml) + len(value.text)) + sum(
+        len(m) for m in value.missing_clips)
+
+
+_cache: BoundedCache[Rendered] = BoundedCache(_CACHE_SIZE, _CACHE_BYTES, _rendered_size)
 
 
 def render(
@@ -169,7 +178,7 @@ def render(
     (our own front ends) keeps one tag per clip so pauses stay visible. Answers are pure
     functions of (content, clips, limit, parts) and are cached: the same few dozen answers
     make up nearly every conversation. (A missing clip is therefore logged once per
-    answer, not on every request.)
+    answer, not on every request.) The cache holds at most 2,048 answers and 8 MB.
     """
     try:
         # content is one of load_content's kept objects; clips is held by the key itself
@@ -178,9 +187,8 @@ def render(
     except TypeError:  # an unhashable param: render without the cache
         return _render(parts, content, clips, max_audio_tags)
     if hit is None:
-        if len(_cache) >= _CACHE_SIZE:
-            _cache.clear()
-        hit = _cache[key] = _render(parts, content, clips, max_audio_tags)
+        hit = _render(parts, content, clips, max_audio_tags)
+        _cache.put(key, hit)
     return Rendered(hit.ssml, hit.text, hit.audio_tags, list(hit.missing_clips))
 
 
