@@ -259,9 +259,8 @@ def privacy(tmp: Path) -> dict[str, Any]:
              for p in sorted(tmp.glob("privacy.sqlite3*"))}
     from skill.core import privacy as priv
 
-    salt = getattr(priv, "_SALT", None)
-    return {"id_in_files_after_delete": found,
-            "public_default_salt": salt == b"halsporre" if salt is not None else False}
+    salt = priv.salt() if hasattr(priv, "salt") else getattr(priv, "_SALT", None)
+    return {"id_in_files_after_delete": found, "public_default_salt": salt == b"halsporre"}
 
 
 def run(tmp: Path, seconds: float) -> dict[str, Any]:
