@@ -99,7 +99,7 @@ def _number_words() -> dict[str, int]:
 def parse_number(text: str) -> int | None:
     """Digits or a spelled number ("tjugofem", "twenty five", "25") -> int, else None."""
     key = normalize(text)
-    if key.isdigit():
+    if key.isascii() and key.isdigit():  # "¹".isdigit() is True but int("¹") fails
         return int(key)
     table = _number_words()
     if key in table:

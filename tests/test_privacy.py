@@ -180,3 +180,12 @@ def test_without_salt_or_local_data_a_random_salt_is_used_and_said(fresh_salt, m
     assert pseudonym != hashlib.sha256(b"halsporre" + USER_ID.encode()).hexdigest()[:12]
     fresh_salt.reset_salt()
     assert fresh_salt.hash_id(USER_ID) != pseudonym  # per process, not a fixed default
+
+
+def test_loggable_escapes_control_characters_and_cuts() -> None:
+    from skill.core.privacy import loggable
+
+    assert loggable("sv-SE") == "sv-SE"
+    assert loggable("a\x00b\nINFO forged") == "a\\x00b\\nINFO forged"
+    assert loggable("x" * 500).endswith("...") and len(loggable("x" * 500)) == 83
+    assert loggable(None) == "None"

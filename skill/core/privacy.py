@@ -87,3 +87,12 @@ def hash_id(value: str | None) -> str:
     if not value:
         return "-"
     return hashlib.sha256(salt() + value.encode()).hexdigest()[:12]
+
+
+def loggable(value: object, limit: int = 80) -> str:
+    """``value`` as it may appear in a log line: control characters (a NUL, a newline that
+    would forge a second line) escaped, cut to ``limit`` characters."""
+    text = str(value)
+    if not text.isprintable():
+        text = text.encode("unicode_escape").decode("ascii")
+    return text if len(text) <= limit else text[:limit] + "..."

@@ -176,7 +176,7 @@ def resolve_timezone(
         except (ZoneInfoNotFoundError, ValueError) as exc:
             log.warning("invalid time zone %r from the settings API (%s)", zone_name, exc)
     fallback = "Europe/Stockholm" if (locale or "").lower().startswith("sv") else default
-    log.info("no usable device time zone for %s; using %s", locale, fallback)
+    log.info("no usable device time zone for %r; using %s", locale, fallback)
     try:
         return ZoneInfo(fallback)
     except (ZoneInfoNotFoundError, ValueError):

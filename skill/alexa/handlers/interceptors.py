@@ -16,7 +16,7 @@ from skill.config import Settings
 from skill.content import load_content
 from skill.core.dialogue import DialogueState
 from skill.core.locales import ALEXA_LOCALES, resolve_locale
-from skill.core.privacy import hash_id
+from skill.core.privacy import hash_id, loggable
 from skill.core.speech import check_parts
 
 log = logging.getLogger(__name__)
@@ -107,8 +107,9 @@ class RequestLogInterceptor(AbstractRequestInterceptor):
         if getattr(state, "pending", None) == "checkin" and intent:
             log.debug("answer to the health check-in: %s", intent)
             intent = "(answer to a health question)"
-        log.info("request %s intent=%s locale=%s user=%s", request.object_type, intent,
-                 getattr(request, "locale", None), pseudonym(handler_input))
+        log.info("request %s intent=%s locale=%s user=%s", loggable(request.object_type),
+                 loggable(intent), loggable(getattr(request, "locale", None)),
+                 pseudonym(handler_input))
 
 
 class ResponseLogInterceptor(AbstractResponseInterceptor):
