@@ -51,9 +51,12 @@ def _load_salt() -> bytes:
     value = os.environ.get(SALT_ENV)
     if value:
         return value.encode()
-    settings = Settings.from_env()
     reason = f"{SALT_ENV} is not set"
-    if (settings.persistence or "sqlite").strip().lower() == "sqlite":
+    try:
+        settings: Settings | None = Settings.from_env()
+    except ValueError as exc:  # another setting is wrong; that one is reported at start
+        settings, reason = None, f"settings unreadable ({exc})"
+    if settings is not None and (settings.persistence or "sqlite").strip().lower() == "sqlite":
         path = Path(settings.db_path).with_name(SALT_FILE)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
