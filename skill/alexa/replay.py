@@ -136,12 +136,13 @@ class SQLiteReplayStore:
         return fresh
 
     def _trim(self, conn: sqlite3.Connection) -> None:
-        (count,) = conn.execute("SELECT count(*) FROM seen").fetchone()
-        excess = count - self.max_entries
-        if excess > 0:
+        """Keep the newest ``max_entries`` rows: rowids grow with every insert, so the rows
+        ``max_entries`` or more inserts old go (a range delete on the rowid, no count)."""
+        (newest,) = conn.execute("SELECT last_insert_rowid()").fetchone()
+        gone = conn.execute("DELETE FROM seen WHERE rowid <= ?",
+                            (newest - self.max_entries,)).rowcount
+        if gone:
             _warn_full(self.max_entries)
-            conn.execute("DELETE FROM seen WHERE request_id IN (SELECT request_id FROM seen "
-                         "ORDER BY expires, rowid LIMIT ?)", (excess,))
 
 
 def make_replay_store(settings: Settings) -> ReplayStore:
