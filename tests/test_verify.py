@@ -613,3 +613,32 @@ def test_weak_or_non_rsa_leaf_key_rejected(pki, caplog):
         v = AlexaRequestVerifier(fetcher=Fetcher(default=chain), trusted_roots=[pki.root])
         body = envelope()
         _expect_reject(v, body, headers(pki, body), "not RSA >= 2048", caplog)
+
+
+def test_fetches_at_once_are_capped(pki):
+    """Different URLs each get a fetch, but only a few at once: the rest are refused (and
+    not cached as failures)."""
+    import threading
+
+    from skill.alexa.certcache import CertChainCache
+
+    gate, started = threading.Event(), threading.Event()
+
+    def load(url):
+        started.set()
+        gate.wait(5)
+        return pki.leaf_cert, dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+
+    def reject(reason, exc=None):
+        return VerificationException(reason)
+
+    cache = CertChainCache(load, reject=reject, max_in_flight=1)
+    now = dt.datetime.now(dt.UTC)
+    first = threading.Thread(target=cache.leaf, args=("https://a/echo.api/1.pem", now))
+    first.start()
+    assert started.wait(5)
+    with pytest.raises(VerificationException, match="too many certificate fetches"):
+        cache.leaf("https://a/echo.api/2.pem", now)
+    gate.set()
+    first.join(5)
+    assert cache.leaf("https://a/echo.api/2.pem", now) is pki.leaf_cert  # not remembered

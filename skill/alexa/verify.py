@@ -38,18 +38,15 @@ from __future__ import annotations
 
 import base64
 import binascii
-import collections
 import datetime as dt
 import logging
 import posixpath
 import re
 import ssl
-import threading
 import time
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from cryptography import x509
@@ -58,6 +55,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
 
+from skill.alexa.certcache import CertChainCache
 from skill.alexa.compat import certifi_store, ensure_flask_ask_sdk_importable
 
 ensure_flask_ask_sdk_importable()
@@ -101,10 +99,6 @@ REQUEST_TOLERANCE_S = MAX_NORMAL_REQUEST_TOLERANCE_IN_MILLIS / 1000
 SKILL_EVENT_TOLERANCE_S = MAX_SKILL_EVENT_TOLERANCE_IN_MILLIS / 1000
 #: what a canonical certificate path may contain (Amazon's are ``/echo.api/echo-api-cert-N.pem``)
 _SAFE_PATH = re.compile(r"/echo\.api/[A-Za-z0-9._~/-]+")
-#: failed fetches are retried after this long, doubling up to the maximum
-FAILURE_BACKOFF_S = (5.0, 300.0)
-MAX_FAILED_URLS = 256
-MAX_FETCHES_IN_FLIGHT = 4
 _LOGGED_CHARS = 120
 
 
@@ -185,106 +179,6 @@ def check_cert_url(url: str) -> None:
     canonical_cert_url(url)
 
 
-@dataclass
-class _Failure:
-    reason: str
-    retry_at: float
-    backoff: float
-
-
-class CertChainCache:
-    """Verified signing certificates by canonical URL, failures with backoff, one fetch in
-    flight per URL (others wait for it) and at most a few fetches at once.
-
-    :param load: ``canonical url -> (leaf, valid until)``; fetches and validates, raising
-        VerificationException (already logged) or any exception of the fetch.
-    :param monotonic: clock for the backoff (tests inject one).
-    """
-
-    def __init__(self, load: Callable[[str], tuple[x509.Certificate, dt.datetime]], *,
-                 size: int = 16, monotonic: Callable[[], float] = time.monotonic,
-                 backoff: tuple[float, float] = FAILURE_BACKOFF_S,
-                 max_failed: int = MAX_FAILED_URLS,
-                 max_in_flight: int = MAX_FETCHES_IN_FLIGHT) -> None:
-        self._load = load
-        self._size = max(1, size)
-        self._monotonic = monotonic
-        self._backoff = backoff
-        self._max_failed = max(1, max_failed)
-        self._good: collections.OrderedDict[str, tuple[x509.Certificate, dt.datetime]] = (
-            collections.OrderedDict())
-        self._failed: collections.OrderedDict[str, _Failure] = collections.OrderedDict()
-        self._in_flight: dict[str, threading.Event] = {}
-        self._slots = threading.BoundedSemaphore(max(1, max_in_flight))
-        self._lock = threading.Lock()
-
-    def leaf(self, url: str, now: dt.datetime) -> x509.Certificate:
-        """The verified leaf for canonical ``url`` valid at ``now``."""
-        for _ in range(2):
-            with self._lock:
-                found = self._lookup(url, now)
-                if isinstance(found, x509.Certificate):
-                    return found
-                event = self._in_flight.get(url)
-                if event is None:
-                    event = self._in_flight[url] = threading.Event()
-                    break
-            event.wait(FETCH_TIMEOUT_S + 1.0)  # someone else is fetching this URL
-        else:
-            raise _reject(f"certificate chain from {short(url)} is still being fetched")
-        try:
-            return self._fetch(url)
-        finally:
-            with self._lock:
-                self._in_flight.pop(url, None)
-            event.set()
-
-    def _lookup(self, url: str, now: dt.datetime) -> x509.Certificate | None:
-        hit = self._good.get(url)
-        if hit is not None:
-            if now < hit[1]:
-                self._good.move_to_end(url)
-                return hit[0]
-            del self._good[url]
-        failure = self._failed.get(url)
-        if failure is not None and self._monotonic() < failure.retry_at:
-            wait = failure.retry_at - self._monotonic()
-            raise _reject(f"certificate chain from {short(url)} failed recently "
-                          f"({failure.reason}); next try in {wait:.0f} s")
-        return None
-
-    def _fetch(self, url: str) -> x509.Certificate:
-        if not self._slots.acquire(blocking=False):
-            raise _reject("too many certificate fetches in flight")
-        try:
-            leaf, expires = self._load(url)
-        except VerificationException as exc:
-            self._failure(url, str(exc.args[0]) if exc.args else "invalid chain")
-            raise
-        except Exception as exc:  # noqa: BLE001 - any failure of the download is a rejection
-            reason = f"could not fetch certificate chain from {short(url)}: {short(str(exc))}"
-            self._failure(url, f"{type(exc).__name__}: {short(str(exc))}")
-            raise _reject(reason, exc) from exc
-        finally:
-            self._slots.release()
-        with self._lock:
-            self._failed.pop(url, None)
-            self._good[url] = (leaf, expires)
-            self._good.move_to_end(url)
-            while len(self._good) > self._size:
-                self._good.popitem(last=False)
-        return leaf
-
-    def _failure(self, url: str, reason: str) -> None:
-        first, most = self._backoff
-        with self._lock:
-            old = self._failed.pop(url, None)
-            backoff = first if old is None else min(most, old.backoff * 2)
-            self._failed[url] = _Failure(reason, self._monotonic() + backoff, backoff)
-            while len(self._failed) > self._max_failed:
-                self._failed.popitem(last=False)
-
-
 class AlexaRequestVerifier(AbstractVerifier):
     """Signature verifier for Alexa requests (see module docstring for every check).
 
@@ -312,7 +206,9 @@ class AlexaRequestVerifier(AbstractVerifier):
         self._fetch = fetcher or default_fetcher
         self._store = Store(list(trusted_roots)) if trusted_roots is not None else None
         self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
-        self._chains = CertChainCache(self._load_chain, size=cache_size, monotonic=monotonic)
+        self._chains = CertChainCache(self._load_chain, reject=_reject, describe=short,
+                                      size=cache_size, monotonic=monotonic,
+                                      fetch_timeout=FETCH_TIMEOUT_S)
 
     # -- AbstractVerifier -----------------------------------------------------------------
 
