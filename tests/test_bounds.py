@@ -14,7 +14,7 @@ from skill.alexa.envelopes import LocalDevice
 from skill.alexa.invoke import invoke
 from skill.config import Settings
 from skill.content import load_content
-from skill.core import speech
+from skill.core import playback
 from skill.core.boundedcache import BoundedCache
 from skill.core.dialogue import (
     MAX_PARAM_CHARS,
@@ -22,6 +22,7 @@ from skill.core.dialogue import (
     DialogueState,
 )
 from skill.core.parts import Pause, Say
+from skill.core.speech import render as speech_render
 from skill.core.stretch import StretchState
 
 
@@ -75,18 +76,18 @@ def test_bounded_cache_keeps_to_its_bytes():
 
 def test_render_cache_stays_within_its_bytes():
     content = load_content("en-US")
-    speech._cache.clear()
+    playback._cache.clear()
     for i in range(3000):
-        speech.render([Say("menu.prompt", {"x": f"{i:06d}" + "z" * 58}), Pause(1000)], content)
-    assert speech._cache.bytes <= speech._CACHE_BYTES
-    assert len(speech._cache) <= speech._CACHE_SIZE
+        speech_render([Say("menu.prompt", {"x": f"{i:06d}" + "z" * 58}), Pause(1000)], content)
+    assert playback._cache.bytes <= playback._CACHE_BYTES
+    assert len(playback._cache) <= playback._CACHE_SIZE
 
 
 def test_chosen_state_with_huge_params_through_the_skill_starts_afresh(caplog):
     """The attack of issue 16: the state is refused (logged) and nothing big is cached."""
     skill = build_skill(Settings(persistence="none"))
     device = LocalDevice(locale="en-US")
-    speech._cache.clear()
+    playback._cache.clear()
     for i in range(20):
         device.session_id = "s"
         device.attributes = {"state": _state(
@@ -95,7 +96,7 @@ def test_chosen_state_with_huge_params_through_the_skill_starts_afresh(caplog):
         env["session"]["new"] = False
         out = invoke(skill, env)
         assert "zzzz" not in out["response"]["outputSpeech"]["ssml"]
-    assert speech._cache.bytes < 1_000_000
+    assert playback._cache.bytes < 1_000_000
     assert "dialogue state rejected" in caplog.text
 
 
