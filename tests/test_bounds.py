@@ -16,7 +16,7 @@ from skill.config import Settings
 from skill.content import load_content
 from skill.core import playback
 from skill.core.boundedcache import BoundedCache
-from skill.core.dialogue import (
+from skill.core.conversation import (
     MAX_PARAM_CHARS,
     MAX_REMEMBERED_PARTS,
     DialogueState,

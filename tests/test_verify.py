@@ -505,6 +505,7 @@ def test_rejections_log_one_short_line_without_traceback(pki, caplog):
 
 # -- skill.alexa.compat ----------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_flask_ask_sdk_importable_in_fresh_subprocess():
     code = (
         "import logging; logging.basicConfig()\n"

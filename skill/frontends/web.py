@@ -20,6 +20,7 @@ through its app config, and ours are passed in instead.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from ask_sdk_core.skill import CustomSkill
 from flask import Flask, jsonify
@@ -67,12 +68,6 @@ def create_app(
         VERIFY_TIMESTAMP_APP_CONFIG,
     )
 
-    from skill.alexa.verify import (
-        AlexaRequestVerifier,
-        LoggedTimestampVerifier,
-        ReplayVerifier,
-        SkillIdVerifier,
-    )
     from skill.alexa.webservice import VerifyFirstSkillAdapter
 
     app = Flask("halsporre")
@@ -80,20 +75,7 @@ def create_app(
     app.config[VERIFY_TIMESTAMP_APP_CONFIG] = False
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
 
-    verifiers = []
-    if verify:
-        if replay_store is None:
-            from skill.alexa.replay import make_replay_store
-            from skill.config import Settings
-
-            replay_store = make_replay_store(Settings.from_env())
-        verifiers += [verifier or AlexaRequestVerifier(), LoggedTimestampVerifier()]
-    else:
-        log.warning(NO_VERIFY_WARNING)
-    if skill_id:
-        verifiers.append(SkillIdVerifier(skill_id))
-    if verify:
-        verifiers.append(ReplayVerifier(replay_store))
+    verifiers = _verifiers(verify, verifier, skill_id, replay_store)
     adapter = VerifyFirstSkillAdapter(
         skill=skill, skill_id=skill_id or "halsporre", verifiers=verifiers, app=app
     )
@@ -109,20 +91,51 @@ def create_app(
     def healthz():
         return jsonify({"status": "ok", "verify": verify})
 
-    if "audio" not in app.blueprints:
-        from skill.frontends.audio_route import create_blueprint as audio_blueprint
+    from skill.frontends.audio_route import create_blueprint as audio_blueprint
 
-        app.register_blueprint(audio_blueprint())
+    app.register_blueprint(audio_blueprint())
     if web_page:
-        from skill.config import Settings
-        from skill.frontends.webpage import create_blueprint as web_blueprint
-
-        if audio_base_url is None:
-            audio_base_url = Settings.from_env().audio_base_url
-        app.register_blueprint(web_blueprint(skill, store=web_store,
-                                             audio_base_url=audio_base_url))
-
+        _add_web_page(app, skill, audio_base_url, web_store)
     return app
+
+
+def _verifiers(verify: bool, verifier: Any, skill_id: str | None,
+               replay_store: Any) -> list[Any]:
+    """Signature (raw body), timestamp, skill id, replays - in the order they run."""
+    from skill.alexa.verify import (
+        AlexaRequestVerifier,
+        LoggedTimestampVerifier,
+        ReplayVerifier,
+        SkillIdVerifier,
+    )
+
+    verifiers: list[Any] = []
+    if verify:
+        verifiers += [verifier or AlexaRequestVerifier(), LoggedTimestampVerifier()]
+    else:
+        log.warning(NO_VERIFY_WARNING)
+    if skill_id:
+        verifiers.append(SkillIdVerifier(skill_id))
+    if verify:
+        verifiers.append(ReplayVerifier(replay_store or _default_replay_store()))
+    return verifiers
+
+
+def _default_replay_store() -> Any:
+    from skill.alexa.replay import make_replay_store
+    from skill.config import Settings
+
+    return make_replay_store(Settings.from_env())
+
+
+def _add_web_page(app: Flask, skill: CustomSkill, audio_base_url: str | None,
+                  web_store: Any) -> None:
+    from skill.config import Settings
+    from skill.frontends.webpage import create_blueprint as web_blueprint
+
+    if audio_base_url is None:
+        audio_base_url = Settings.from_env().audio_base_url
+    app.register_blueprint(web_blueprint(skill, store=web_store, audio_base_url=audio_base_url))
 
 
 def run_server(
