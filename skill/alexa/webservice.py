@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from ask_sdk_core.exceptions import AskSdkException
 from ask_sdk_core.skill import CustomSkill
@@ -50,7 +50,8 @@ class BadBody(ValueError):
 def split_verifiers(verifiers: Iterable[AbstractVerifier]
                     ) -> tuple[list[AbstractVerifier], list[AbstractVerifier]]:
     """(raw-body verifiers, envelope verifiers), each in the given order."""
-    raw, parsed = [], []
+    raw: list[AbstractVerifier] = []
+    parsed: list[AbstractVerifier] = []
     for verifier in verifiers:
         (parsed if getattr(verifier, "needs_envelope", True) else raw).append(verifier)
     return raw, parsed
@@ -81,25 +82,30 @@ class VerifyFirstHandler(WebserviceSkillHandler):
 
     def __init__(self, skill: CustomSkill, verifiers: Iterable[AbstractVerifier] = ()) -> None:
         super().__init__(skill=skill, verify_signature=False, verify_timestamp=False,
-                         verifiers=None)
+                         verifiers=[])
         self.raw_verifiers, self.envelope_verifiers = split_verifiers(verifiers)
 
     def verify_request_and_dispatch(self, http_request_headers: Mapping[str, Any],
-                                    http_request_body: bytes | str) -> dict[str, Any]:
+                                    http_request_body: bytes | str) -> Any:
         """Verify, parse, verify, invoke; raises ``VerificationException`` or
-        :class:`BadBody` for a request to refuse."""
+        :class:`BadBody` for a request to refuse. Returns the serialised response (a dict).
+
+        The verifiers get the raw bytes (the SDK's hints say ``str``; ours read bytes, as
+        the signature covers the bytes) and, before parsing, no envelope."""
         body = http_request_body
         if isinstance(body, str):
             body = body.encode("utf-8")
+        headers = dict(http_request_headers)
+        raw_body = cast(Any, body)
         for verifier in self.raw_verifiers:
-            verifier.verify(headers=http_request_headers, serialized_request_env=body,
-                            deserialized_request_env=None)
+            verifier.verify(headers=headers, serialized_request_env=raw_body,
+                            deserialized_request_env=cast(Any, None))
         envelope = parse_envelope(self._skill, body)
         for verifier in self.envelope_verifiers:
-            verifier.verify(headers=http_request_headers, serialized_request_env=body,
+            verifier.verify(headers=headers, serialized_request_env=raw_body,
                             deserialized_request_env=envelope)
         response = self._skill.invoke(request_envelope=envelope, context=None)
-        return self._skill.serializer.serialize(response)  # type: ignore[no-any-return]
+        return self._skill.serializer.serialize(response)
 
 
 class VerifyFirstSkillAdapter(SkillAdapter):
@@ -111,7 +117,7 @@ class VerifyFirstSkillAdapter(SkillAdapter):
         self._webservice_handler = VerifyFirstHandler(skill, verifiers or [])
         self._webservice_handler._add_custom_user_agent("flask-ask-sdk")
 
-    def dispatch_request(self):  # type: ignore[no-untyped-def]
+    def dispatch_request(self) -> Any:
         from ask_sdk_webservice_support.verifier import VerificationException
 
         try:
@@ -122,7 +128,7 @@ class VerifyFirstSkillAdapter(SkillAdapter):
             return jsonify({"error": "request too large"}), 413
         try:
             response = self._webservice_handler.verify_request_and_dispatch(
-                http_request_headers=flask_request.headers, http_request_body=body)
+                http_request_headers=dict(flask_request.headers), http_request_body=body)
         except VerificationException:  # its reason is logged where it was raised
             return jsonify({"error": "request verification failed"}), 400
         except BadBody as exc:

@@ -41,7 +41,7 @@ class BoundedCache(Generic[V]):
     """``get``/``put`` with LRU eviction within ``max_entries`` and ``max_bytes``."""
 
     def __init__(self, max_entries: int, max_bytes: int,
-                 size: Callable[[Hashable, V], int]) -> None:
+                 size: Callable[[Any, V], int]) -> None:
         self.max_entries = max(1, max_entries)
         self.max_bytes = max(1, max_bytes)
         self._size = size

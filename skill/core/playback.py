@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import re
 import string
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -386,7 +386,7 @@ _CACHE_SIZE = 2048
 _CACHE_BYTES = 8 * 1024 * 1024
 
 
-def _plan_size(key: Hashable, plan: Plan) -> int:
+def _plan_size(key: Any, plan: Plan) -> int:
     """Roughly what a cached plan holds: its key's parts, its words, its steps."""
     return approx_size(key[-1]) + 2 * len(plan.text) + 120 * len(plan.steps) + sum(
         len(m) for m in plan.missing_clips)
