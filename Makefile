@@ -1,11 +1,12 @@
 # Two commands for a fresh machine (see README.md):
 #   make chat   - set up and talk to the skill in Swedish in the console (no cloud account)
 #   make test   - set up (system packages too) and run the whole test suite
+#   make lambda - build dist/lambda.zip for AWS Lambda (cached; see docs/deploy-aws.md)
 VENV ?= .venv
 PYTHON ?= python3
 STAMP := $(VENV)/.installed
 
-.PHONY: chat chat-en test lint system-deps serve clean
+.PHONY: chat chat-en test lint lambda system-deps serve clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +29,12 @@ system-deps:
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
-test: system-deps $(STAMP) lint
+# Platform wheels for the Lambda runtime (pip download); an unchanged re-run does nothing.
+lambda: $(STAMP)
+	$(VENV)/bin/python -m skill.tools.lambda_zip --out dist/lambda.zip
+
+test: system-deps $(STAMP) lint lambda
 	$(VENV)/bin/pytest
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache
