@@ -30,6 +30,7 @@ from werkzeug.exceptions import BadRequest
 
 from skill.alexa.compat import ensure_flask_ask_sdk_importable
 from skill.alexa.invoke import check_envelope
+from skill.frontends.legal import create_blueprint as legal_blueprint
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +147,7 @@ def create_app(
     def healthz():
         return jsonify({"status": "ok", "verify": verify})
 
+    app.register_blueprint(legal_blueprint())
     if "audio" not in app.blueprints:
         from skill.frontends.audio_route import create_blueprint as audio_blueprint
 
