@@ -152,6 +152,8 @@ def test_serve_the_web_page_and_its_api(installed, elsewhere, with_clips) -> Non
         assert status == 200 and {"sv-SE", "en-US"} <= set(json.loads(labels))
         sv = _post_json(server.base + "/api/start", {"locale": "sv-SE"}, server.base)
         assert sv["intent"] == "LaunchRequest" and sv["session_open"] is True
+        status, legal, _ = _get(server.base + "/legal/sv-SE/privacy.html")
+        assert status == 200 and "Integritetspolicy" in legal.decode()
         en = _post_json(server.base + "/api/start", {"locale": "en-US"}, server.base)
         assert "Welcome to Heel Spur Coach" in en["text"]
         clip = _first_clip(sv)  # the Swedish welcome is a clip from the wheel's manifest
@@ -174,3 +176,8 @@ def test_package_writes_an_ask_skill_package(installed, elsewhere) -> None:
     model = json.loads((models / "en-US.json").read_text())
     assert model["interactionModel"]["languageModel"]["invocationName"]
     assert os.path.getsize(models / "en-GB.json") > 1000
+    resources = json.loads((cwd / "ask-resources.json").read_text())
+    assert resources["profiles"]["default"]["skillMetadata"]["src"] == "./skill-package"
+    icons = sorted(p.name for p in (cwd / "skill-package" / "assets" / "images").iterdir())
+    assert icons == [f"{loc}_{kind}IconUri.png" for loc in ("en-GB", "en-US")
+                     for kind in ("large", "small")]
