@@ -10,9 +10,8 @@ moto server, in a table made from the SAM template's own key schema.
 
 from __future__ import annotations
 
-import glob
 import json
-import os
+import posixpath
 import shutil
 import subprocess
 import sys
@@ -40,14 +39,7 @@ boto3 = pytest.importorskip("boto3", reason="the 'dynamodb' extra is not install
 
 def _runtime_python() -> str:
     """CPython 3.12 when the machine has one (pyenv's too), else this interpreter."""
-    candidates = sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.12*/bin/python3.12")))
-    candidates += [c for c in ("/usr/bin/python3.12", "/usr/local/bin/python3.12")]
-    for candidate in candidates:
-        if os.access(candidate, os.X_OK) and subprocess.run(
-                [candidate, "-I", "-S", "-c", "import sys; assert sys.version_info[:2] == (3, 12)"],
-                capture_output=True).returncode == 0:
-            return candidate
-    return sys.executable
+    return lambda_zip.runtime_python() or sys.executable
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +90,15 @@ def test_zip_is_small_and_ships_only_the_alexa_path(artifact) -> None:
         names = zf.namelist()
     tops = {n.split("/")[0].split(".")[0] for n in names if ".dist-info/" not in n}
     assert not tops & lambda_zip.FORBIDDEN, tops & lambda_zip.FORBIDDEN
-    assert not [n for n in names if n.endswith(".pyc") or n.startswith("bin/")]
+    assert not [n for n in names if n.startswith("bin/")]
+    pycs = {n for n in names if n.endswith(".pyc")}
+    assert all(".cpython-312.pyc" in n for n in pycs)
+    if lambda_zip.runtime_python():  # compiled for the runtime: a cold start compiles nothing
+        modules = [n for n in names if n.endswith(".py")]
+        missing = [n for n in modules if posixpath.join(
+            posixpath.dirname(n), "__pycache__",
+            posixpath.basename(n)[:-3] + ".cpython-312.pyc") not in pycs]
+        assert modules and not missing, missing[:5]
     for inside in ("skill/frontends/lambda_function.py", "skill/models/en-US.json",
                    "skill/models/en-GB.json", "skill/content/en-GB/core.yaml",
                    "skill/audio_files/sv-SE/manifest.json", "ask_sdk_core/skill.py",

@@ -5,6 +5,11 @@ pinned dependencies of ``deploy/aws/requirements.txt``, installed with ``--no-de
 wheels for the runtime's platform (``manylinux2014_x86_64``, CPython 3.12), never built
 for this machine. boto3 and botocore are left out: the runtime has them.
 
+Every module is byte-compiled for CPython 3.12 (``unchecked-hash`` .pyc files, valid
+whatever the files' dates): Lambda's ``/var/task`` is read-only, so without them each cold
+start would compile some 450 modules again. This needs a ``python3.12`` on the build
+machine (pyenv's is found too); without one the zip is built without them and says so.
+
 Both layers are cached: the dependencies under ``build/lambda/deps-<hash>`` (keyed on the
 requirements and the platform), the zip itself by a digest of every input written beside
 it (``dist/lambda.zip.inputs``), so an unchanged re-run does nothing.
@@ -13,6 +18,7 @@ it (``dist/lambda.zip.inputs``), so an unchanged re-run does nothing.
 from __future__ import annotations
 
 import argparse
+import glob
 import hashlib
 import logging
 import os
@@ -40,6 +46,8 @@ FORBIDDEN = frozenset({
     "oscrypto", "rapidfuzz", "unicode_rbnf", "gtts", "tqdm", "sklearn", "scipy", "numpy",
     "pip", "setuptools", "wheel", "_distutils_hack", "pkg_resources",
 })
+#: The .pyc files of the runtime's interpreter; any other .pyc stays out of the zip.
+CACHE_TAG = "cpython-" + PYTHON_VERSION.replace(".", "")
 #: Fixed timestamp for every zip entry, so equal inputs give an equal zip.
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
@@ -48,16 +56,44 @@ class LambdaBuildError(RuntimeError):
     """The zip could not be built, or would break a rule (size, forbidden package)."""
 
 
+def runtime_python() -> str | None:
+    """A CPython of the runtime's version on this machine (``python3.12``, pyenv's too)."""
+    candidates = [shutil.which(f"python{PYTHON_VERSION}") or ""]
+    candidates += sorted(glob.glob(os.path.expanduser(
+        f"~/.pyenv/versions/{PYTHON_VERSION}*/bin/python{PYTHON_VERSION}")))
+    check = f"import sys; assert sys.version_info[:2] == ({PYTHON_VERSION.replace('.', ', ')})"
+    for candidate in filter(None, candidates):
+        try:
+            done = subprocess.run([candidate, "-I", "-S", "-c", check], capture_output=True,
+                                  timeout=30)
+        except OSError:
+            continue
+        if done.returncode == 0:
+            return candidate
+    return None
+
+
+def _compile(folder: Path, python: str | None) -> None:
+    """Byte-compile ``folder`` for the runtime (no-op without a matching interpreter)."""
+    if python is None:
+        log.warning("lambda: no python%s here: the zip carries no .pyc files and every cold "
+                    "start compiles its modules", PYTHON_VERSION)
+        return
+    subprocess.run([python, "-I", "-S", "-W", "ignore", "-m", "compileall", "-q", "-j", "0",
+                    "--invalidation-mode", "unchecked-hash", str(folder)],
+                   check=True, stdout=subprocess.DEVNULL)
+
+
 def pip_platform_args() -> list[str]:
     return ["--platform", PLATFORM, "--only-binary=:all:", "--python-version",
             PYTHON_VERSION, "--implementation", "cp"]
 
 
-def _deps_dir(project: Path, cache: Path) -> Path:
-    """The runtime's dependencies, installed once per requirements file."""
+def _deps_dir(project: Path, cache: Path, python: str | None) -> Path:
+    """The runtime's dependencies, installed (and compiled) once per requirements file."""
     requirements = project / REQUIREMENTS
-    key = hashlib.sha256(requirements.read_bytes()
-                         + " ".join(pip_platform_args()).encode()).hexdigest()[:16]
+    key = hashlib.sha256(requirements.read_bytes() + " ".join(pip_platform_args()).encode()
+                         + str(python is not None).encode()).hexdigest()[:16]
     target = cache / f"deps-{key}"
     if target.is_dir():
         return target
@@ -71,6 +107,7 @@ def _deps_dir(project: Path, cache: Path) -> Path:
         check=True,
     )
     shutil.rmtree(staging / "bin", ignore_errors=True)  # console scripts: not importable
+    _compile(staging, python)
     staging.rename(target)
     return target
 
@@ -89,7 +126,7 @@ def _entries(*roots: Path) -> Iterable[tuple[str, Path]]:
     seen: set[str] = set()
     for root in roots:
         for path in sorted(root.rglob("*")):
-            if path.is_dir() or "__pycache__" in path.parts or path.suffix == ".pyc":
+            if path.is_dir() or (path.suffix == ".pyc" and f".{CACHE_TAG}." not in path.name):
                 continue
             name = path.relative_to(root).as_posix()
             if name not in seen:
@@ -109,12 +146,13 @@ def _write_zip(out: Path, roots: Sequence[Path]) -> None:
     tmp.replace(out)
 
 
-def _app_dir(project: Path, work: Path) -> Path:
+def _app_dir(project: Path, work: Path, python: str | None) -> Path:
     """The ``skill`` package as the wheel lays it out (models and manifests inside)."""
     wheel = build_wheel(project, work / "wheel")
     app = work / "app"
     with zipfile.ZipFile(wheel) as zf:
         zf.extractall(app)
+    _compile(app, python)
     return app
 
 
@@ -123,19 +161,20 @@ def build(project: Path, out: Path, cache: Path | None = None, force: bool = Fal
     project = project.resolve()
     cache = cache or project / "build" / "lambda"
     requirements = project / REQUIREMENTS
+    python = runtime_python()
     digest = sources_digest(project, requirements.read_bytes(),
-                            " ".join(pip_platform_args()).encode())
+                            " ".join(pip_platform_args()).encode(), str(python).encode())
     stamp = out.with_name(out.name + ".inputs")
     if not force and out.is_file() and stamp.is_file() and stamp.read_text().strip() == digest:
         log.info("lambda: %s is up to date", out)
         return out
-    deps = _deps_dir(project, cache)
+    deps = _deps_dir(project, cache, python)
     bad = top_level_names(deps) & FORBIDDEN
     if bad:
         raise LambdaBuildError(f"{requirements} brings in {sorted(bad)}; the zip must not")
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="lambda-", dir=cache) as tmp:
-        app = _app_dir(project, Path(tmp))
+        app = _app_dir(project, Path(tmp), python)
         _write_zip(out, [app, deps])
     size = out.stat().st_size
     if size > MAX_BYTES:
