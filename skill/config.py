@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 
 def _default_db_path() -> Path:
@@ -22,6 +23,10 @@ class Settings:
     dynamodb_table: str = "halsporre-progress"
     audio_base_url: str | None = None
     default_timezone: str = "Europe/Stockholm"
+    booking_url: str | None = None
+    """The clinic's online booking page, shown on cards and the web page. Unset: they
+    name 1177.se and Tiohundra's website without a link (the leaflet's address has no
+    top-level domain, so it is not shown)."""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -35,4 +40,17 @@ class Settings:
             dynamodb_table=env.get("HALSPORRE_DYNAMODB_TABLE", defaults.dynamodb_table),
             audio_base_url=env.get("AUDIO_BASE_URL") or None,
             default_timezone=env.get("HALSPORRE_DEFAULT_TIMEZONE", defaults.default_timezone),
+            booking_url=_web_address("HALSPORRE_BOOKING_URL", env.get("HALSPORRE_BOOKING_URL")),
         )
+
+
+def _web_address(name: str, value: str | None) -> str | None:
+    """``value`` when it is an http(s) address with a host, ``None`` when unset; a
+    ValueError naming the variable otherwise (a deployment mistake, caught at start)."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("https", "http") or not parts.netloc or " " in value:
+        raise ValueError(f"{name} must be an http(s) address, got {value!r}")
+    return value

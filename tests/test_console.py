@@ -100,7 +100,8 @@ def test_invoke_command(tmp_path) -> None:
     done = subprocess.run([*HALSPORRE, "invoke"], input=json.dumps(envelope),
                           capture_output=True, text=True, timeout=60, check=True)
     response = json.loads(done.stdout)
-    assert "telephone" in response["response"]["outputSpeech"]["ssml"]
+    assert '<sub alias="0 8, 1 2 3, 2 6 4, 4 4">08-123 264 44</sub>' in \
+        response["response"]["outputSpeech"]["ssml"]
     bad = subprocess.run([*HALSPORRE, "invoke"], input="{not json", capture_output=True,
                          text=True, timeout=60)
     assert bad.returncode == 2 and "not valid JSON" in bad.stderr and bad.stdout == ""

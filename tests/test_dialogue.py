@@ -72,10 +72,34 @@ def test_next_walks_every_section_then_offers_the_exercises() -> None:
         d = decide(d.state, Event("AMAZON.NextIntent"))
         heard.append(keys(d.speech)[0])
     assert heard == [f"info.sections.{s}.body" for s in SECTIONS]
-    assert keys(d.speech)[-1] == "info.last_offer"
-    assert d.state.pending == "offer_stretch"
-    again = decide(d.state, Event("AMAZON.NextIntent"))
-    assert keys(again.speech) == ["info.last_offer"]
+    assert keys(d.speech)[-1] == "info.booking_offer"
+    assert d.state.pending == "next_section"
+
+
+@pytest.mark.parametrize("reading_on", ["AMAZON.NextIntent", "AMAZON.YesIntent",
+                                        "AMAZON.MoreIntent"])
+def test_reading_on_past_seek_care_ends_with_booking_and_the_number(reading_on: str) -> None:
+    """The leaflet ends with how to book and the number; so does reading it aloud."""
+    d = decide(launched(), Event("SeekCareIntent"))
+    end = decide(d.state, Event(reading_on))
+    assert keys(end.speech) == ["clinic.speech", "clinic.booking", "info.last_offer"]
+    assert end.state.pending == "offer_stretch" and not end.ends_session
+    assert end.card is not None and end.card.lines[0].key == "clinic.card_text"
+    text = render(end.speech, load_content("sv-SE")).text
+    assert "08-123 264 44" in text and "boka tid" in text
+    saved = end.state.to_dict()
+    back = decide(DialogueState.from_dict(saved), Event("AMAZON.PreviousIntent"))
+    assert keys(back.speech)[0] == "info.sections.seek_care.body"
+    stretch = decide(DialogueState.from_dict(saved), Event("AMAZON.YesIntent"))
+    assert stretch.state.mode == "stretch"
+
+
+def test_clinic_card_names_the_website_or_links_the_configured_page() -> None:
+    plain = decide(launched(), Event("ClinicIntent")).card
+    assert plain is not None and [p.key for p in plain.lines][1] == "clinic.card_web"
+    url = "https://booking.example-clinic.se/rehab"
+    linked = decide(launched(), Event("ClinicIntent"), UserFacts(booking_url=url)).card
+    assert linked is not None and linked.lines[1] == Say("clinic.card_web_link", {"url": url})
 
 
 def test_yes_and_more_continue_no_returns_to_menu() -> None:
@@ -102,6 +126,7 @@ def test_clinic_gives_the_number_card_and_offers_repeat() -> None:
     d = decide(launched(), Event("ClinicIntent"))
     assert keys(d.speech) == ["clinic.speech", "clinic.booking", "clinic.repeat_offer"]
     assert d.card is not None and d.card.lines[0].key == "clinic.card_text"
+    assert d.card.lines[1].key == "clinic.card_web"
     again = decide(d.state, Event("AMAZON.YesIntent"))
     assert keys(again.speech) == ["clinic.number_again", "clinic.repeat_offer"]
     done = decide(again.state, Event("AMAZON.NoIntent"))

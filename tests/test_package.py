@@ -32,7 +32,7 @@ def test_package_has_manifest_and_alexa_locales_only(tmp_path) -> None:
     assert info["category"] == "HEALTH_AND_FITNESS"
     assert set(info["locales"]) == {"en-US", "en-GB"}
     for locale in info["locales"].values():
-        assert "not a personal assessment" in locale["description"]
+        assert "not a substitute for professional medical advice" in locale["description"]
         assert locale["examplePhrases"][0].startswith("Alexa, open")
     models = sorted(p.name for p in (tmp_path / "pkg" / "interactionModels" / "custom").iterdir())
     assert models == ["en-GB.json", "en-US.json"]

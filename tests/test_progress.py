@@ -312,7 +312,7 @@ def test_english_words():
                   remaining=3) == "That was your first session today, 3 to go."
     assert c.text("reminders.spoken_text") == "Time for your heel stretches."
     assert c.text("progress.checkin_question") == (
-        "Is your heel better now than when you started?")
+        "Has your heel gotten better since you started the exercises?")
     assert "three to four weeks" in c.text("progress.checkin_not_better", phone="1")
 
 

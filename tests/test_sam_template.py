@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+import re
 import shutil
 import subprocess
 import sys
@@ -9,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+import skill.config
+import skill.core.privacy
 from skill.alexa.persistence import make_persistence_adapter
 from skill.config import Settings
 from tests.sam_template import TEMPLATE, load_template
@@ -60,6 +64,11 @@ def test_function_settings_and_least_privilege(template) -> None:
                        "HALSPORRE_SKILL_ID": "skill_id", "AUDIO_BASE_URL": "audio_base_url",
                        "HALSPORRE_DEFAULT_TIMEZONE": "default_timezone"}
     assert set(settings_fields) <= set(env)
+    # Every setting the code reads (but SQLite's file) is set by the template.
+    read_by_code = set(re.findall(r'"((?:HALSPORRE|AUDIO)_[A-Z_]+)"', "".join(
+        inspect.getsource(m) for m in (skill.config, skill.core.privacy))))
+    assert {"HALSPORRE_SKILL_ID", "HALSPORRE_LOG_SALT", "HALSPORRE_BOOKING_URL"} <= read_by_code
+    assert read_by_code - {"HALSPORRE_DB_PATH"} <= set(env), read_by_code - set(env)
     read = Settings.from_env({k: "x" for k in settings_fields})
     assert all(getattr(read, field) == "x" for field in settings_fields.values())
     assert env["HALSPORRE_PERSISTENCE"] == "dynamodb"

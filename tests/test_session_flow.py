@@ -155,11 +155,11 @@ def test_weekly_checkin_from_three_weeks(skill) -> None:
     user.full_session(start)
     assert "better" not in say(user.launch(start + timedelta(days=10)))
     ask = user.launch(start + timedelta(days=22))
-    assert "Is your heel better" in say(ask)
+    assert "Has your heel gotten better" in say(ask)
     answer = say(user.intent("AMAZON.NoIntent", start + timedelta(days=22)))
     assert "three to four weeks" in answer and "08-123 264 44" in answer
-    assert "Is your heel better" not in say(user.launch(start + timedelta(days=23)))
-    assert "Is your heel better" in say(user.launch(start + timedelta(days=29)))
+    assert "Has your heel gotten better" not in say(user.launch(start + timedelta(days=23)))
+    assert "Has your heel gotten better" in say(user.launch(start + timedelta(days=29)))
 
 
 @pytest.fixture

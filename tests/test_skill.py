@@ -75,11 +75,31 @@ def test_launch_and_session_end(skill, locale: str) -> None:
 def test_clinic_card_and_telephone(skill) -> None:
     device = LocalDevice(locale="en-GB")
     body = check_valid(invoke(skill, device.intent("ClinicIntent")))
-    assert '<say-as interpret-as="telephone">08-123 264 44</say-as>' in body["outputSpeech"]["ssml"]
-    assert say(body).startswith("The clinic's number is 08-123 264 44")
+    ssml = body["outputSpeech"]["ssml"]
+    # digit groups spoken explicitly, not say-as telephone (documented for US numbers)
+    assert '<sub alias="0 8, 1 2 3, 2 6 4, 4 4">08-123 264 44</sub>' in ssml
+    assert "telephone" not in ssml
+    assert '<sub alias="Uppen-vord">Öppenvård</sub>' in ssml
+    assert '<sub alias="Nor-tell-yeh">Norrtälje</sub>' in ssml
+    assert '<sub alias="Tee-oh-hoon-dra">Tiohundra</sub>' in ssml
+    assert say(body).startswith("The clinic's number is 08-123 264 44. Ring this number to book")
+    card = body["card"]["content"]
+    assert "+46 8 123 264 44" in card and "Öppenvård" in card and "Uppen" not in card
+    assert "1177.se" in card and "Tiohundra's website" in card and "www." not in card
     swedish = check_valid(invoke(skill, LocalDevice(locale="sv-SE").intent("ClinicIntent")))
-    assert "08-123 264 44" in swedish["card"]["content"] and "1177" in swedish["card"]["content"]
+    content = swedish["card"]["content"]
+    assert "08-123 264 44" in content and "1177.se" in content and "+46" not in content
+    assert "Tiohundras hemsida" in content and "www." not in content
     assert say(swedish).startswith("Mottagningens nummer är 08-123 264 44")
+
+
+def test_configured_booking_page_is_on_the_card(tmp_path) -> None:
+    url = "https://booking.example-clinic.se/rehabilitering"
+    skill = build_skill(Settings(db_path=tmp_path / "p.sqlite3", booking_url=url))
+    for locale in ("sv-SE", "en-US"):
+        body = check_valid(invoke(skill, LocalDevice(locale=locale).intent("ClinicIntent")))
+        assert url in body["card"]["content"] and "1177.se" in body["card"]["content"]
+        assert url not in say(body)  # shown, never read aloud
 
 
 def test_swedish_speaks_through_clips_within_alexas_limits(skill) -> None:

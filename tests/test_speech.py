@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 from skill.content import load_content
 from skill.core.parts import Cue, Pause, Say, ref
-from skill.core.speech import render, ssml_to_text
+from skill.core.speech import render, spell_phone, ssml_to_text
 
 
 class FakeClips:
@@ -20,14 +20,42 @@ class FakeClips:
         return f"https://audio.example/{name}.mp3" if name == "hold_start" else None
 
 
-def test_phone_number_is_spoken_as_a_telephone_number() -> None:
+def test_phone_number_is_spoken_digit_group_by_digit_group() -> None:
+    """Not say-as telephone: Alexa documents that for US-style numbers only."""
     content = load_content("en-US")
     out = render([Say("clinic.speech")], content)
     root = ET.fromstring(out.ssml)
-    say_as = root.find("say-as")
-    assert say_as is not None and say_as.get("interpret-as") == "telephone"
-    assert say_as.text == content.text("clinic.phone") == "08-123 264 44"
+    assert root.find("say-as") is None
+    subs = {el.text: el.get("alias") for el in root.iter("sub")}
+    assert content.text("clinic.phone") == "08-123 264 44"
+    assert subs["08-123 264 44"] == spell_phone("08-123 264 44") == "0 8, 1 2 3, 2 6 4, 4 4"
     assert "08-123 264 44" in out.text
+    assert ssml_to_text(out.ssml).startswith("The clinic's number is 08-123 264 44.")
+
+
+def test_english_voices_get_spoken_aliases_of_swedish_names() -> None:
+    content = load_content("en-US")
+    out = render([Say("clinic.speech"), Say("clinic.booking")], content)
+    root = ET.fromstring(out.ssml)
+    subs = {el.text: el.get("alias") for el in root.iter("sub")}
+    assert subs["Öppenvård"] == content.text("pronounce.names.oppenvard.spoken") != "Öppenvård"
+    assert set(subs) >= {"Öppenvård", "Norrtälje", "Tiohundra", "gamla sjukhuset"}
+    # what people read keeps the real spelling
+    assert "Rehab Öppenvård" in out.text and "Uppen" not in out.text
+    assert "Uppen" not in ssml_to_text(out.ssml)
+
+
+def test_swedish_names_are_left_alone_for_swedish_voices() -> None:
+    out = render([Say("clinic.speech")], load_content("sv-SE"))
+    texts = [el.text for el in ET.fromstring(out.ssml).iter("sub")]
+    assert texts == ["08-123 264 44"]
+
+
+def test_cards_show_the_international_form_only_in_english() -> None:
+    en = render([Say("clinic.card_text")], load_content("en-US")).text
+    sv = render([Say("clinic.card_text")], load_content("sv-SE")).text
+    assert "08-123 264 44" in en and "+46 8 123 264 44" in en
+    assert "08-123 264 44" in sv and "+46" not in sv
 
 
 def test_text_is_escaped_and_breaks_are_split_at_ten_seconds() -> None:

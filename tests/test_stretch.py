@@ -86,7 +86,7 @@ def test_full_session_by_yes(mode, answer):
         done.append((step.state.exercise, step.state.rep))
     assert step.finished and step.state.finished
     assert "stretch.finished" in keys(step.parts)
-    assert texts(step.parts)[-2] == "Well done, that was all three exercises."
+    assert texts(step.parts)[-2] == "Well done! That was all three exercises."
     per_exercise = 1 if mode is not AudioMode.CUE_CLIPS else 2
     assert len(done) == 3 * per_exercise
     assert done[-1] == (3, 3)
@@ -124,7 +124,7 @@ def test_pause_rolls_back_the_interrupted_segment_and_resume_replays_it():
     paused = check(advance(step.state, "pause"))
     assert paused.state.paused and paused.state.rep == 0
     assert texts(paused.parts) == [
-        "Paused. Say resume when you're ready, or stop to end. Shall we go on?"]
+        "Okay, let's pause. Say resume when you're ready, or stop to end. Shall we go on?"]
     twice = check(advance(paused.state, "pause"))
     assert twice.state == paused.state
     resumed = check(advance(paused.state, "resume"))
@@ -167,7 +167,7 @@ def test_only_one_exercise():
     step = check(start(only=2, today=TODAY, mode=AudioMode.MERGED), AudioMode.MERGED)
     assert step.state.only and step.state.exercise == 2 and step.finished
     assert keys(step.parts)[0] == "stretch.only"
-    assert texts(step.parts)[-2] == "Well done, that was exercise 2."
+    assert texts(step.parts)[-2] == "Well done! That was exercise 2."
     unknown = check(advance(STATES["running"], Event.only_exercise(7)))
     assert unknown.state == STATES["running"]
     assert keys(unknown.parts) == ["stretch.only_unknown"]
@@ -203,7 +203,7 @@ def test_set_hold_clamps_to_the_leaflet(asked, used, key):
 def test_set_hold_15_says_the_leaflet_sentence():
     step = advance(STATES["between"], Event.set_hold(15))
     assert texts(step.parts)[0] == (
-        "The leaflet recommends holding 20 to 30 seconds, so I'll use 20.")
+        "The leaflet recommends holding 20 to 30 seconds, so we'll hold for 20 seconds.")
     assert texts(step.parts, CONTENTS[0])[0].startswith("Broschyren rekommenderar")
 
 

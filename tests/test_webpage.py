@@ -236,6 +236,28 @@ def test_clinic_number_is_a_tel_link_with_booking_ways(open_page, shots):
     _assert_local_only(p)
 
 
+def test_configured_booking_page_is_a_link_and_nothing_else_is(open_page):
+    """With HALSPORRE_BOOKING_URL the card's booking line carries the address: the page
+    makes it a link; lines without an http(s) address stay plain text."""
+    p = open_page("en-US")
+    p.open()
+    url = "https://booking.example-clinic.se/rehabilitering"
+    reply = {"locale": "en-US", "intent": "ClinicIntent", "text": "The clinic's number is ...",
+             "steps": [], "card": None, "session_open": True,
+             "clinic": {"phone": "08-123 264 44", "tel": "tel:+46812326444",
+                        "booking": [f"You can also book on Tiohundra's website, {url}: log in.",
+                                    "Physical therapist, javascript:alert(1) Norrtälje"]}}
+    p.page.route("**/api/talk", lambda route: route.fulfill(
+        status=200, content_type="application/json", body=json.dumps(reply)))
+    p.type_and_send("how do I book")
+    link = p.page.locator("#booking a")
+    link.wait_for(state="visible")
+    assert link.count() == 1
+    assert link.get_attribute("href") == url and link.inner_text() == url
+    assert p.page.locator("#booking li").nth(0).inner_text().endswith(": log in.")
+    assert "javascript:alert(1)" in p.page.locator("#booking li").nth(1).inner_text()
+
+
 def test_english_page_follows_the_browser_language(open_page, shots):
     p = open_page("en-GB")
     p.open()

@@ -320,6 +320,21 @@ def test_ssml_steps_order_merge_and_captions():
     assert ssml_steps("not <ssml") == [{"say": "not <ssml"}]
 
 
+def test_ssml_steps_speak_aliases_and_caption_the_written_words():
+    """An English voice in the browser says the aliases; the captions keep the spelling."""
+    from skill.content import load_content
+    from skill.core.parts import Say
+    from skill.core.speech import render
+
+    ssml = render([Say("clinic.speech")], load_content("en-US")).ssml
+    steps = ssml_steps(ssml)
+    assert len(steps) == 1
+    assert steps[0]["say"].startswith("The clinic's number is 0 8, 1 2 3, 2 6 4, 4 4.")
+    assert "Uppen-vord" in steps[0]["say"] and "Öppenvård" not in steps[0]["say"]
+    assert steps[0]["text"].startswith("The clinic's number is 08-123 264 44.")
+    assert "Rehab Öppenvård" in steps[0]["text"] and "Uppen" not in steps[0]["text"]
+
+
 def test_clip_captions_from_the_manifest(tmp_path: Path):
     folder = tmp_path / "sv-SE"
     folder.mkdir()

@@ -53,6 +53,14 @@ def _read_locale_dir(directory: Path) -> dict[str, str]:
     return merged
 
 
+#: Placeholders the speech layer fills from ``clinic.*`` itself (never dialogue params), so
+#: a locale may use them or not: English cards add the international form of the number.
+SPEECH_FIELDS: dict[str, str] = {
+    "phone": "clinic.phone",
+    "phone_international": "clinic.phone_international",
+}
+
+
 def placeholders(text: str) -> set[str]:
     """The ``{names}`` a content string expects."""
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
@@ -99,7 +107,8 @@ def load_content(locale: str, content_dir: Path = CONTENT_DIR) -> Content:
 
 
 def validate_all(content_dir: Path = CONTENT_DIR) -> None:
-    """Raise :class:`ContentError` unless every locale has the same keys and placeholders."""
+    """Raise :class:`ContentError` unless every locale has the same keys and placeholders
+    (those in :data:`SPEECH_FIELDS` excepted)."""
     loaded = {loc: load_content(loc, content_dir) for loc in SUPPORTED_LOCALES}
     reference = loaded[SUPPORTED_LOCALES[0]]
     for locale, content in loaded.items():
@@ -108,5 +117,6 @@ def validate_all(content_dir: Path = CONTENT_DIR) -> None:
         if missing or extra:
             raise ContentError(f"{locale}: missing {sorted(missing)}, extra {sorted(extra)}")
         for key, text in content.strings.items():
-            if placeholders(text) != placeholders(reference.strings[key]):
+            if placeholders(text) - set(SPEECH_FIELDS) != \
+                    placeholders(reference.strings[key]) - set(SPEECH_FIELDS):
                 raise ContentError(f"{locale}:{key}: placeholders differ from {reference.locale}")

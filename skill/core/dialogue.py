@@ -151,6 +151,8 @@ class UserFacts:
     sessions_today: int = 0
     has_reminders: bool = False
     audio_mode: AudioMode = AudioMode.CUE_CLIPS
+    booking_url: str | None = None
+    """The deployment's online booking page (``Settings.booking_url``), for the card."""
 
 
 @dataclass(frozen=True)
@@ -206,19 +208,31 @@ def _section(state: DialogueState, index: int) -> Decision:
                     {"title": ref(f"info.sections.{SECTIONS[index + 1]}.title")})
         state.pending = "next_section"
     else:
-        offer = Say("info.last_offer")
-        state.pending = "offer_stretch"
+        offer = Say("info.booking_offer")
+        state.pending = "next_section"
     speech.append(offer)
     card = Card(title=Say(f"info.sections.{section}.title"),
                 lines=(Say(f"info.sections.{section}.body"),))
     return _ask(state, speech, [offer], card)
 
 
-def _clinic(state: DialogueState) -> Decision:
+def _clinic_card(facts: UserFacts) -> Card:
+    web = Say("clinic.card_web_link", {"url": facts.booking_url}) if facts.booking_url \
+        else Say("clinic.card_web")
+    return Card(title=Say("clinic.card_title"), lines=(Say("clinic.card_text"), web))
+
+
+def _clinic(state: DialogueState, facts: UserFacts) -> Decision:
     state.mode, state.pending = "clinic", "repeat_number"
     speech: list[Part] = [Say("clinic.speech"), Say("clinic.booking"), Say("clinic.repeat_offer")]
-    card = Card(title=Say("clinic.card_title"), lines=(Say("clinic.card_text"),))
-    return _ask(state, speech, [Say("clinic.repeat_offer")], card)
+    return _ask(state, speech, [Say("clinic.repeat_offer")], _clinic_card(facts))
+
+
+def _leaflet_end(state: DialogueState, facts: UserFacts) -> Decision:
+    """Reading on past the last section: the leaflet ends with how to book and the number."""
+    state.mode, state.section, state.pending = "info", len(SECTIONS) - 1, "offer_stretch"
+    speech: list[Part] = [Say("clinic.speech"), Say("clinic.booking"), Say("info.last_offer")]
+    return _ask(state, speech, [Say("info.last_offer")], _clinic_card(facts))
 
 
 def _help(state: DialogueState) -> Decision:
@@ -243,26 +257,27 @@ def _fallback(state: DialogueState) -> Decision:
                     reprompt=[Say("fallback.reprompt")])
 
 
-def _yes(state: DialogueState) -> Decision:
+def _yes(state: DialogueState, facts: UserFacts) -> Decision:
     pending = state.pending
     if pending == "next_section":
-        return _section(state, min(state.section + 1, len(SECTIONS) - 1))
+        return _next(state, facts)
     if pending == "repeat_number":
         return _ask(state, [Say("clinic.number_again"), Say("clinic.repeat_offer")],
                     [Say("clinic.repeat_offer")])
     return _menu(state)
 
 
-def _next(state: DialogueState) -> Decision:
+def _next(state: DialogueState, facts: UserFacts) -> Decision:
     if state.mode == "info":
         if state.section + 1 < len(SECTIONS):
             return _section(state, state.section + 1)
-        state.pending = "offer_stretch"
-        return _ask(state, [Say("info.last_offer")], [Say("info.last_offer")])
+        return _leaflet_end(state, facts)
     return _section(state, 0)
 
 
 def _previous(state: DialogueState) -> Decision:
+    if state.mode == "info" and state.pending == "offer_stretch":  # after the leaflet's end
+        return _section(state, state.section)
     if state.mode == "info" and state.section > 0:
         return _section(state, state.section - 1)
     if state.mode == "info":
@@ -272,9 +287,9 @@ def _previous(state: DialogueState) -> Decision:
     return _menu(state)
 
 
-def _info(state: DialogueState, section: str | None) -> Decision:
+def _info(state: DialogueState, section: str | None, facts: UserFacts) -> Decision:
     if section == "clinic":
-        return _clinic(state)
+        return _clinic(state, facts)
     if section in SECTIONS:
         return _section(state, SECTIONS.index(section))
     return _section(state, 0)
@@ -471,15 +486,15 @@ def decide(state: DialogueState, event: Event, facts: UserFacts | None = None) -
     if name in INTENT_SECTIONS:
         return _section(state, SECTIONS.index(INTENT_SECTIONS[name]))
     if name == "InfoIntent":
-        return _info(state, event.slot("section"))
+        return _info(state, event.slot("section"), facts)
     if name == "ClinicIntent":
-        return _clinic(state)
+        return _clinic(state, facts)
     if name == "AMAZON.YesIntent":
-        return _yes(state)
+        return _yes(state, facts)
     if name == "AMAZON.NoIntent":
         return _menu(state)
     if name in ("AMAZON.NextIntent", "AMAZON.MoreIntent"):
-        return _next(state)
+        return _next(state, facts)
     if name == "AMAZON.PreviousIntent":
         return _previous(state)
     if name == "AMAZON.StartOverIntent":

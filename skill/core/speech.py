@@ -5,7 +5,11 @@ sentence is escaped and every document is well-formed. No SSML builder on PyPI i
 maintained today; the standard library is.
 
 Placeholders: ``{phone}`` is always the clinic's number from the content key
-``clinic.phone`` and is spoken as ``<say-as interpret-as="telephone">``.
+``clinic.phone`` (``{phone_international}`` its international form, for cards). The number
+is spoken digit group by digit group (``<sub alias="0 8, 1 2 3, ...">``), not with
+``say-as telephone``, which Alexa documents for US-style numbers only. Names a voice would
+stumble on get the spoken alias of ``pronounce.names.*`` (``<sub>`` again), so the words
+shown stay the written ones.
 For pre-rendered locales (Swedish) a :class:`ClipSource` turns each finished sentence into
 an ``<audio>`` clip; a sentence without a clip falls back to text speech with a log line.
 """
@@ -20,7 +24,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from skill.content import Content, placeholders
+from skill.content import SPEECH_FIELDS, Content, placeholders
 from skill.core.parts import REF_PREFIX, Cue, Part, Pause, Say, parts_key
 
 log = logging.getLogger(__name__)
@@ -51,6 +55,25 @@ class Rendered:
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
+def spell_phone(number: str) -> str:
+    """"08-123 45 67" -> "0 8, 1 2 3, 4 5, 6 7": digits one by one, groups as pauses."""
+    groups = [g for g in re.split(r"[^0-9+]+", number) if g]
+    return ", ".join(" ".join(g) for g in groups)
+
+
+def name_aliases(content: Content) -> dict[str, str]:
+    """Written name -> how the voice should say it (``pronounce.names.<id>.written`` /
+    ``.spoken``), only where the two differ."""
+    names: dict[str, str] = {}
+    for key in content.keys_under("pronounce.names."):
+        if key.endswith(".written"):
+            written = content.strings[key]
+            spoken = content.strings.get(key[: -len("written")] + "spoken", written)
+            if written and spoken and spoken != written:
+                names[written] = spoken
+    return names
+
+
 def fill(content: Content, part: Say) -> list[tuple[str, bool]]:
     """The text of ``part`` as ``(chunk, is_phone)`` pieces, placeholders filled in."""
     template = content.text(part.key)
@@ -60,8 +83,8 @@ def fill(content: Content, part: Say) -> list[tuple[str, bool]]:
             pieces.append((literal, False))
         if name is None:
             continue
-        if name == "phone":
-            pieces.append((content.text(PHONE_KEY), True))
+        if name in SPEECH_FIELDS:
+            pieces.append((content.text(SPEECH_FIELDS[name]), name == "phone"))
             continue
         if name not in part.params:
             raise KeyError(f"{content.locale}:{part.key} needs {{{name}}}")
@@ -81,7 +104,7 @@ def check_parts(parts: Sequence[Part], content: Content) -> None:
         if isinstance(part, Say):
             if not content.has(part.key):
                 raise ValueError(f"unknown content key {part.key!r}")
-            needed = placeholders(content.strings[part.key]) - {"phone"}
+            needed = placeholders(content.strings[part.key]) - set(SPEECH_FIELDS)
             if not needed <= set(part.params):
                 raise ValueError(f"{part.key} needs {sorted(needed)}")
         elif isinstance(part, Cue) and not content.has(f"cue.{part.name}"):
@@ -113,13 +136,26 @@ def _join_sentence(words: list[str], text: str) -> None:
         words.append(text)
 
 
-def _say_ssml(root: ET.Element, pieces: list[tuple[str, bool]]) -> None:
+def _say_text(root: ET.Element, text: str, names: dict[str, str]) -> None:
+    """Append ``text``, each written name in ``names`` wrapped in ``<sub alias=spoken>``."""
+    pos = 0
+    if names:
+        pattern = re.compile("|".join(re.escape(w) for w in sorted(names, key=len,
+                                                                   reverse=True)))
+        for match in pattern.finditer(text):
+            _append_text(root, text[pos:match.start()])
+            ET.SubElement(root, "sub", alias=names[match.group(0)]).text = match.group(0)
+            pos = match.end()
+    _append_text(root, text[pos:])
+
+
+def _say_ssml(root: ET.Element, pieces: list[tuple[str, bool]],
+              names: dict[str, str]) -> None:
     for chunk, is_phone in pieces:
         if is_phone:
-            el = ET.SubElement(root, "say-as", {"interpret-as": "telephone"})
-            el.text = chunk
+            ET.SubElement(root, "sub", alias=spell_phone(chunk)).text = chunk
         else:
-            _append_text(root, chunk)
+            _say_text(root, chunk, names)
     _append_text(root, " ")
 
 
@@ -196,6 +232,7 @@ def _render(
     missing: list[str] = []
     joined = _joined(parts, content, clips, max_audio_tags) \
         if clips is not None and max_audio_tags is not None else None
+    names = name_aliases(content)
     if joined:
         ET.SubElement(root, "audio", src=joined)
         audio_tags = 1
@@ -214,7 +251,7 @@ def _render(
             if clips is not None:
                 missing.append(sentence)
                 log.warning("no clip for %s:%s, using text speech", content.locale, part.key)
-            _say_ssml(root, pieces)
+            _say_ssml(root, pieces, names)
         elif isinstance(part, Pause):
             if not joined:
                 _break(root, part.ms)

@@ -121,6 +121,11 @@ class StoredFacts:
     def has_reminders(self) -> bool:
         return bool(self._stored and self._stored[0].reminder_ids)
 
+    @property
+    def booking_url(self) -> str | None:
+        settings = self._handler_input.attributes_manager.request_attributes.get("settings")
+        return settings.booking_url if settings is not None else None
+
 
 def load_facts(handler_input: HandlerInput) -> UserFacts:
     """Facts for the dialogue, read lazily; empty when storage is off or unreadable."""

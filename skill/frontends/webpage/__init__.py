@@ -153,7 +153,9 @@ def ssml_steps(ssml: str, clip_text: Callable[[str], str] | None = None) -> list
 
     Adjacent words merge into one ``say`` step and adjacent breaks into one ``pause_ms``
     step (the speech layer splits long pauses into 10 s breaks). ``clip_text`` gives the
-    words a clip URL speaks (for captions); unknown clips get ``""``.
+    words a clip URL speaks (for captions); unknown clips get ``""``. A ``<sub alias>``
+    (the number's digit groups, a Swedish name for an English voice) is spoken as its
+    alias; such a step also carries ``text``, the written words, for captions.
     """
     if not ssml:
         return []
@@ -163,12 +165,19 @@ def ssml_steps(ssml: str, clip_text: Callable[[str], str] | None = None) -> list
         return [{"say": " ".join(ssml.split())}]
     steps: list[dict[str, Any]] = []
     words: list[str] = []
+    shown: list[str] = []
+
+    def add(spoken: str, written: str | None = None) -> None:
+        words.append(spoken)
+        shown.append(spoken if written is None else written)
 
     def flush() -> None:
         text = " ".join("".join(words).split())
+        caption = " ".join("".join(shown).split())
         words.clear()
+        shown.clear()
         if text:
-            steps.append({"say": text})
+            steps.append({"say": text} if caption == text else {"say": text, "text": caption})
 
     def walk(el: ET.Element) -> None:
         tag = el.tag.rsplit("}", 1)[-1]
@@ -185,15 +194,17 @@ def ssml_steps(ssml: str, clip_text: Callable[[str], str] | None = None) -> list
             src = el.get("src") or ""
             if src:
                 steps.append({"audio": src, "text": clip_text(src) if clip_text else ""})
+        elif tag == "sub" and el.get("alias"):
+            add(el.get("alias") or "", el.text or "")
         else:
             if el.text:
-                words.append(el.text)
+                add(el.text)
             for child in el:
                 walk(child)
                 if child.tail:
-                    words.append(child.tail)
+                    add(child.tail)
             if tag in ("p", "s"):
-                words.append(" ")
+                add(" ")
 
     walk(root)
     flush()
@@ -228,7 +239,7 @@ def _clinic(locale: str, turn: Turn, card: dict[str, Any] | None) -> dict[str, A
     """The clinic's number (and booking ways from the card) when the answer gives it."""
     phone = load_content(locale).text(PHONE_KEY)
     lines = (card or {}).get("lines") or []
-    if "telephone" not in turn.ssml and phone not in turn.ssml \
+    if phone not in turn.ssml and phone not in (turn.text or "") \
             and not any(phone in line for line in lines):
         return None
     return {"phone": phone, "tel": tel_uri(phone),
@@ -238,7 +249,7 @@ def _clinic(locale: str, turn: Turn, card: dict[str, Any] | None) -> dict[str, A
 def answer_json(locale: str, turn: Turn, captions: Callable[[str], str] | None) -> dict[str, Any]:
     steps = ssml_steps(turn.ssml, captions)
     text = turn.text
-    spoken = [s.get("say") or s.get("text") or "" for s in steps]
+    spoken = [s.get("text") or s.get("say") or "" for s in steps]
     if any("audio" in s for s in steps):
         text = " ".join(" ".join(w for w in spoken if w).split())
     card = _card(turn)

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from skill.core.clips import AUDIO_DIR, JOINED_DIR, MANIFEST, normalise
+from skill.core.speech import spell_phone
 from skill.tools.audio import convert, tones
 from skill.tools.audio.engines import Engine, EngineUnavailable, get_engine
 
@@ -82,8 +83,9 @@ KEY_DOMAINS: dict[str, dict[str, Callable[[Mapping[str, str]], list[object]]]] =
                       "reps": lambda _s: list(range(1, 4))},
 }
 
-#: Keys that are never spoken (links, addresses shown on cards).
-NOT_SPOKEN = re.compile(r"(^|.*\.)(url|link|email|href)$")
+#: Keys that are never spoken (links, addresses and the international number shown on
+#: cards; how names are pronounced).
+NOT_SPOKEN = re.compile(r"(^|.*[._])(url|link|email|href|international)$|pronounce\.")
 
 # --------------------------------------------------------------------------------------
 # The cue set
@@ -118,12 +120,6 @@ def cue_phrases(locale: str, count_max: int = COUNT_MAX) -> dict[str, str]:
     for n in range(1, count_max + 1):
         phrases[f"left.{n}"] = one_left if n == 1 else n_left.format(word=words[n - 1])
     return phrases
-
-
-def spell_phone(number: str) -> str:
-    """"08-123 45 67" -> "0 8, 1 2 3, 4 5, 6 7": digits one by one, groups as pauses."""
-    groups = [g for g in re.split(r"[^0-9+]+", number) if g]
-    return ", ".join(" ".join(g) for g in groups)
 
 
 # --------------------------------------------------------------------------------------

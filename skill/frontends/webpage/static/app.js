@@ -200,7 +200,7 @@
         await playClip(step, token);
       } else if (step.say) {
         ringIdle();
-        if (captions) { $("now").textContent = step.say; }
+        if (captions) { $("now").textContent = step.text || step.say; }
         await speak(step.say, token);
       }
     }
@@ -209,11 +209,27 @@
 
   /* ---------------------------------------------------------------- the answer */
 
+  /* A line's http(s) addresses (the configured booking page) become links. */
+  function fillLine(li, line) {
+    var parts = String(line).split(/(https?:\/\/[^\s,;:]+[^\s,;:.])/);
+    parts.forEach(function (part, i) {
+      if (i % 2 === 1) {
+        var a = document.createElement("a");
+        a.href = part;
+        a.textContent = part;
+        a.rel = "noopener";
+        li.appendChild(a);
+      } else if (part) {
+        li.appendChild(document.createTextNode(part));
+      }
+    });
+  }
+
   function fillList(ul, items) {
     ul.textContent = "";
     items.forEach(function (line) {
       var li = document.createElement("li");
-      li.textContent = line;
+      fillLine(li, line);
       ul.appendChild(li);
     });
   }
