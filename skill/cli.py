@@ -65,8 +65,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_package(args: argparse.Namespace) -> int:
     from skill.tools.package import write_skill_package
 
-    path = write_skill_package(args.out, endpoint=args.endpoint, config_path=args.config,
-                               legal_base_url=args.legal_base_url)
+    try:
+        path = write_skill_package(args.out, endpoint=args.endpoint, config_path=args.config,
+                                   legal_base_url=args.legal_base_url)
+    except (ValueError, OSError) as exc:
+        print(f"halsporre package: {exc}", file=sys.stderr)
+        return 2
     print(f"wrote {path} and {path.parent / 'ask-resources.json'}")
     if args.legal_out:
         from skill.frontends.legal import write_static

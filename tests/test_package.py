@@ -117,3 +117,12 @@ def test_unknown_config_keys_are_refused(tmp_path) -> None:
     config.write_text("endpont: https://typo.example\n")
     with pytest.raises(ValueError, match="unknown settings"):
         write_skill_package(tmp_path / "pkg", config_path=config)
+
+
+def test_bad_settings_are_a_clear_error_not_a_traceback(tmp_path, capsys) -> None:
+    (tmp_path / "ask-resources.json").write_text("{not json")
+    assert main(["package", "--out", str(tmp_path / "skill-package"),
+                 "--endpoint", "https://c.example/alexa"]) == 2
+    assert "ask-resources.json is not valid JSON" in capsys.readouterr().err
+    assert main(["package", "--out", str(tmp_path / "p2"), "--endpoint", ARN]) == 2
+    assert "legal_base_url" in capsys.readouterr().err

@@ -147,7 +147,10 @@ def write_ask_resources(package: Path, profile: str = "default") -> Path:
     path = package.parent / ASK_RESOURCES
     data: dict[str, Any] = {}
     if path.is_file():
-        data = json.loads(path.read_text(encoding="utf-8"))
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise ValueError(f"{path} is not valid JSON: {exc}") from exc
         if not isinstance(data, dict):
             raise ValueError(f"{path}: expected a JSON object")
     data.setdefault("askcliResourcesVersion", ASK_RESOURCES_VERSION)
