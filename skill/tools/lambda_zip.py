@@ -46,6 +46,9 @@ FORBIDDEN = frozenset({
     "oscrypto", "rapidfuzz", "unicode_rbnf", "gtts", "tqdm", "sklearn", "scipy", "numpy",
     "pip", "setuptools", "wheel", "_distutils_hack", "pkg_resources",
 })
+#: Where Lambda unpacks the zip: the paths the .pyc files name (so equal inputs give an
+#: equal zip, whichever folder it was built in).
+LAMBDA_TASK_ROOT = "/var/task"
 #: The .pyc files of the runtime's interpreter; any other .pyc stays out of the zip.
 CACHE_TAG = "cpython-" + PYTHON_VERSION.replace(".", "")
 #: Fixed timestamp for every zip entry, so equal inputs give an equal zip.
@@ -80,7 +83,8 @@ def _compile(folder: Path, python: str | None) -> None:
                     "start compiles its modules", PYTHON_VERSION)
         return
     subprocess.run([python, "-I", "-S", "-W", "ignore", "-m", "compileall", "-q", "-j", "0",
-                    "--invalidation-mode", "unchecked-hash", str(folder)],
+                    "--invalidation-mode", "unchecked-hash",
+                    "-s", str(folder), "-p", LAMBDA_TASK_ROOT, str(folder)],
                    check=True, stdout=subprocess.DEVNULL)
 
 
@@ -93,7 +97,7 @@ def _deps_dir(project: Path, cache: Path, python: str | None) -> Path:
     """The runtime's dependencies, installed (and compiled) once per requirements file."""
     requirements = project / REQUIREMENTS
     key = hashlib.sha256(requirements.read_bytes() + " ".join(pip_platform_args()).encode()
-                         + str(python is not None).encode()).hexdigest()[:16]
+                         + f"{python is not None} {LAMBDA_TASK_ROOT}".encode()).hexdigest()[:16]
     target = cache / f"deps-{key}"
     if target.is_dir():
         return target
