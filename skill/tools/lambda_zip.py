@@ -133,6 +133,8 @@ def _entries(*roots: Path) -> Iterable[tuple[str, Path]]:
             if path.is_dir() or (path.suffix == ".pyc" and f".{CACHE_TAG}." not in path.name):
                 continue
             name = path.relative_to(root).as_posix()
+            if name.endswith(".dist-info/RECORD"):
+                continue  # pip's uninstall list; names the builder's console scripts
             if name not in seen:
                 seen.add(name)
                 yield name, path
