@@ -192,3 +192,8 @@ def test_unzipped_artifact_answers_alexa(artifact, runtime_standin, dynamo, tmp_
     loaded = {name.split(".")[0] for name in trailer["modules"]}
     assert not loaded & {"flask", "rapidfuzz", "unicode_rbnf", "cryptography", "gtts"}
     assert "Traceback" not in stderr
+
+
+def test_two_builds_give_the_same_zip(artifact, tmp_path) -> None:
+    again = lambda_zip.build(REPO, tmp_path / "lambda.zip", force=True)
+    assert again.read_bytes() == artifact.read_bytes()
