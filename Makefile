@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e '.[test,dynamodb]'
+	$(VENV)/bin/pip install --quiet -e '.[nlu,test,dynamodb]'
 	touch $(STAMP)
 
 chat: $(STAMP)

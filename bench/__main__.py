@@ -94,6 +94,24 @@ def rows_for(results: dict[str, Any]) -> list[Row]:
     else:
         rows.append(Row("audio build sv-SE, no change", audio or "n/a"))
         rows.append(Row("audio build sv-SE, one string changed", audio or "n/a"))
+    rows.extend(_nlu_rows(results.get("nlu")))
+    return rows
+
+
+def _nlu_rows(nlu: Any) -> list[Row]:
+    """The front ends' resolver: time per utterance and to train, absolute goals."""
+    rows: list[Row] = []
+    for locale in ("sv-SE", "en-US", "en-GB"):
+        if not isinstance(nlu, dict):
+            rows.append(Row(f"nlu p50/utterance {locale} (ms)", nlu or "n/a"))
+            continue
+        r = nlu[locale]
+        rows.append(Row(f"nlu p50/utterance {locale} (ms)", f"{r['p50_ms']:.3f}",
+                        goal="<= 1 ms", met="yes" if r["p50_ms"] <= 1 else "NO"))
+        rows.append(Row(f"nlu p99/utterance {locale} (ms)", f"{r['p99_ms']:.3f}",
+                        goal="<= 5 ms", met="yes" if r["p99_ms"] <= 5 else "NO"))
+        rows.append(Row(f"nlu training {locale} (s)", f"{r['build_s']:.2f}", goal="< 1 s",
+                        met="yes" if r["build_s"] < 1 else "NO"))
     return rows
 
 
@@ -177,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     budget = 5.0 if quick else 60.0
     logging.getLogger().addHandler(logging.NullHandler())  # the skill's warnings: not here
 
-    from bench import audio, coldstart, inprocess, web
+    from bench import audio, coldstart, inprocess, nlu, web
 
     results: dict[str, Any] = {
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
@@ -191,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="halsporre-bench-") as tmp_name:
         tmp = Path(tmp_name)
         steps: list[tuple[str, Callable[[], Any]]] = [
+            ("nlu", lambda: nlu.measure(rounds=1 if quick else 5)),
             ("inprocess", lambda: inprocess.measure(tmp, conversations, budget)),
             ("coldstart", lambda: coldstart.measure(tmp, runs)),
             ("web", lambda: web.measure(tmp, seconds, args.clients,

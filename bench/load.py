@@ -19,6 +19,7 @@ from typing import Any
 
 from bench.stats import percentile
 from bench.web import APPS, WORKERS, Gunicorn, Signer, gunicorn_env, run_load, write_pki
+from skill.core.limits import ANSWER_DEADLINE_SECONDS
 
 LOG_PROBLEMS = ("Traceback", "error while handling a request", "[ERROR]", "WORKER TIMEOUT")
 
@@ -45,6 +46,7 @@ def run(tmp: Path, seconds: float, clients: int, warmup_s: float = 1.0) -> dict[
         "p50_ms": percentile(load.latencies, 50) * 1000,
         "p99_ms": percentile(load.latencies, 99) * 1000,
         "max_ms": max(load.latencies, default=0.0) * 1000,
+        "over_answer_deadline": sum(t > ANSWER_DEADLINE_SECONDS for t in load.latencies),
         "server_log_problems": problems[:20],
     }
 

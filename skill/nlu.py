@@ -1,14 +1,19 @@
 """Offline NLU: utterance -> intent + slots, read from ``interaction_models/<locale>.json``.
 
-Mirrors how Alexa resolves an utterance against an interaction model, so the console,
-the web page and the tests understand exactly what the published model declares:
+Used by our own front ends only (console, web page) and the tests; the Alexa path
+(handlers, Lambda) never imports it - Alexa does its own NLU there.  Two steps:
 
 1. ``exact``: the normalised utterance equals a sample with slot values filled in
    (custom slot values and synonyms resolve to the value's ``id``/``name``;
-   ``AMAZON.NUMBER`` accepts digits and spelled numbers in English and Swedish).
-2. ``tolerant``: misspelt words are first snapped to the model's vocabulary, then every
-   expanded sample is scored with rapidfuzz (mean of ``ratio`` and ``token_set_ratio``),
-   which tolerates small extra or missing words and typos; the best above a threshold wins.
+   ``AMAZON.NUMBER`` accepts digits and spelled numbers in English and Swedish), first as
+   typed, then with accents folded ("hur manga ar kvar").  What Alexa does for a listed
+   sample.
+2. ``classifier``: an intent classifier (:mod:`skill.nlu_classifier`) trained at start-up
+   from the samples with slot values expanded, plus the locale's off-topic examples
+   (``interaction_models/out_of_domain/<locale>.txt``) as ``AMAZON.FallbackIntent``.  Below
+   :data:`CONFIDENCE_THRESHOLD` the answer is ``AMAZON.FallbackIntent``.  Slots are then
+   read from the utterance: the longest value or synonym of the intent's slot types
+   (accents optional, typos snapped with rapidfuzz) and the first number.
 3. ``fallback``: ``AMAZON.FallbackIntent``.
 """
 
@@ -21,24 +26,44 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rapidfuzz import fuzz, process
 from unicode_rbnf import RbnfEngine
 
 from skill import resources
 
+if TYPE_CHECKING:
+    from skill.nlu_classifier import IntentClassifier
+
 FALLBACK_INTENT = "AMAZON.FallbackIntent"
 NUMBER_TYPE = "AMAZON.NUMBER"
+OUT_OF_DOMAIN_DIR = "out_of_domain"
+NUMBERS_FILE = "nlu_numbers.json"
 
-#: Minimum tolerant score (0-100) for a match; below it the utterance falls back.
-TOLERANT_THRESHOLD = 80.0
-#: Minimum similarity (0-100) for snapping an unknown word onto the model's vocabulary.
-WORD_SNAP_THRESHOLD = 80.0
+#: Minimum classifier probability for an intent; below it the utterance falls back.
+CONFIDENCE_THRESHOLD = 0.45
+#: Minimum similarity (0-100) for snapping a misspelt word onto a slot value's word.
+WORD_SNAP_THRESHOLD = 85.0
+#: At most this many slot-value variants of one sample go into the training set.
+VARIANTS_PER_SAMPLE = 8
 #: Largest number understood when spelled out.
 MAX_SPELLED_NUMBER = 999
+#: Inputs are cut to this many characters before resolving.
+MAX_CHARS = 300
 
-_NUM = "xnumberx"  # placeholder token for a number in tolerant matching
+#: Courtesy and discourse words dropped from the start or end of a longer utterance when
+#: it is not a sample as it stands ("kan du berätta om prognosen tack", "ja jag vill veta
+#: mer om prognosen", "well what's the number").
+COURTESY_END = frozenset({"tack", "please", "thanks"})
+COURTESY_START = frozenset({
+    "snälla", "please", "ja", "jo", "okej", "alltså", "yes", "ok", "okay", "well", "so",
+})
+
+#: Hesitation words dropped before the classifier ("umm what are the symptoms").
+FILLERS = frozenset({"um", "umm", "uh", "uhm", "er", "erm", "hmm", "eh", "ehm", "öh", "äh", "öhm"})
+
+_NUM = "xnumberx"  # placeholder token for a number in the classifier's texts
 _SLOT_RE = re.compile(r"\{([A-Za-z][A-Za-z0-9_]*)\}")
 _NON_WORD_RE = re.compile(r"[^\w' ]+")
 
@@ -62,8 +87,14 @@ class Resolution:
 
     intent: str
     slots: dict[str, SlotMatch] = field(default_factory=dict)
-    method: str = "fallback"  # "exact" | "tolerant" | "fallback"
+    method: str = "fallback"  # "exact" | "classifier" | "fallback"
     score: float = 0.0
+
+
+def fold(text: str) -> str:
+    """Strip accents: "hälsporre" -> "halsporre", "övning" -> "ovning", "café" -> "cafe"."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def normalize(text: str) -> str:
@@ -76,6 +107,22 @@ def normalize(text: str) -> str:
 
 @cache
 def _number_words() -> dict[str, int]:
+    """Spelled numbers (English and Swedish) -> int, from the table built by CLDR's rules.
+
+    The table is computed once with unicode-rbnf (2 s) and kept in
+    ``skill/nlu_numbers.json``; ``tests/test_nlu.py`` checks that it is current.
+    """
+    path = Path(__file__).with_name(NUMBERS_FILE)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("max") == MAX_SPELLED_NUMBER:
+            return {str(k): int(v) for k, v in data["words"].items()}
+    except (OSError, ValueError, KeyError, AttributeError):
+        pass
+    return compute_number_words()
+
+
+def compute_number_words() -> dict[str, int]:
     """Spelled numbers (English and Swedish, all CLDR rulesets) -> int, normalised."""
     table: dict[str, int] = {}
     for lang in ("en", "sv"):
@@ -91,9 +138,18 @@ def _number_words() -> dict[str, int]:
                     forms.add(form[3:])
             for form in forms:
                 key = normalize(form)
-                table.setdefault(key, n)
-                table.setdefault(key.replace(" ", ""), n)
+                for variant in (key, key.replace(" ", ""), fold(key), fold(key).replace(" ", "")):
+                    table.setdefault(variant, n)
     return table
+
+
+def write_number_words() -> Path:
+    """Recompute ``skill/nlu_numbers.json`` (``python -c 'import skill.nlu as n;
+    n.write_number_words()'``)."""
+    path = Path(__file__).with_name(NUMBERS_FILE)
+    data = {"max": MAX_SPELLED_NUMBER, "words": dict(sorted(compute_number_words().items()))}
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
+    return path
 
 
 def parse_number(text: str) -> int | None:
@@ -107,14 +163,34 @@ def parse_number(text: str) -> int | None:
     return table.get(key.replace(" ", ""))
 
 
-def _find_number(words: list[str]) -> tuple[int, int, int] | None:
-    """The longest leftmost word span that is a number: (start, end, value)."""
-    for start in range(len(words)):
+def _find_number(words: list[str], smallest: int = 0) -> tuple[int, int, int] | None:
+    """The longest leftmost span of normalised words that is a number >= ``smallest``.
+
+    Returns (start, end, value).  Digits always count; ``smallest=2`` skips "en"/"ett"/"one",
+    which are mostly articles.
+    """
+    table = _number_words()
+    for start, word in enumerate(words):
+        if word.isdigit():
+            return start, start + 1, int(word)
+        if word not in _number_prefixes():
+            continue
         for end in range(min(len(words), start + 4), start, -1):
-            value = parse_number(" ".join(words[start:end]))
-            if value is not None:
+            span = words[start:end]
+            value = table.get(" ".join(span))
+            if value is None:
+                value = table.get("".join(span))
+            if value is not None and value >= smallest:
                 return start, end, value
     return None
+
+
+@cache
+def _number_prefixes() -> frozenset[str]:
+    """Every first word of a spelled number (a quick filter before trying spans)."""
+    return frozenset(k.split()[0] for k in _number_words())
+
+
 
 
 @dataclass(frozen=True)
@@ -123,6 +199,8 @@ class SlotType:
 
     name: str
     lookup: dict[str, tuple[str, str]]
+    #: accent-folded phrase -> (id, name, the phrase as written in the model)
+    folded: dict[str, tuple[str, str, str]] = field(default_factory=dict)
 
     def ids(self) -> list[str]:
         """Distinct value ids in model order."""
@@ -132,20 +210,12 @@ class SlotType:
 @dataclass(frozen=True)
 class _Template:
     intent: str
-    sample: str
-    regex: re.Pattern[str]
+    regex: re.Pattern[str]  # over the normalised text
+    folded_regex: re.Pattern[str]  # over the accent-folded text
     slot_types: dict[str, str]  # slot name -> type name used in this sample
     priority: int  # lower wins among exact matches
     skeleton: str  # normalised sample, each slot as a marker word
     markers: dict[str, str]  # marker word -> slot name
-
-
-@dataclass(frozen=True)
-class _Candidate:
-    text: str
-    intent: str
-    slots: dict[str, SlotMatch]
-    number_slot: str | None  # slot that takes the utterance's number, if any
 
 
 class Resolver:
@@ -153,7 +223,9 @@ class Resolver:
 
     _cache: ClassVar[dict[tuple[str, str], Resolver]] = {}
 
-    def __init__(self, locale: str, model: dict[str, Any]) -> None:
+    def __init__(
+        self, locale: str, model: dict[str, Any], out_of_domain: list[str] | None = None
+    ) -> None:
         self.locale = locale
         lm = model["interactionModel"]["languageModel"]
         self.invocation_name: str = lm["invocationName"]
@@ -166,16 +238,21 @@ class Resolver:
         }
         self._templates: list[_Template] = []
         self._exact_literal: dict[str, str] = {}
+        self._folded_literal: dict[str, str] = {}
         for intent in lm["intents"]:
             for sample in intent.get("samples", []):
                 self._add_template(intent["name"], sample)
-        self._candidates: list[_Candidate] = list(self._expand_candidates())
-        self._plain = [c for c in self._candidates if c.number_slot is None]
-        self._numbered = [c for c in self._candidates if c.number_slot is not None]
-        self._vocabulary: list[str] = sorted(
-            {w for c in self._candidates for w in c.text.split() if w != _NUM}
+        self._templates.sort(key=lambda t: t.priority)
+        self._slot_words = sorted(
+            {w for t in self.slot_types.values() for p in t.folded for w in p.split()}
         )
-        self._vocab_set = frozenset(self._vocabulary)
+        self._slot_word_set = frozenset(self._slot_words)
+        texts, labels = self._training_set(out_of_domain or [])
+        self._classifier: IntentClassifier | None = None
+        if len(set(labels)) > 1:
+            from skill.nlu_classifier import IntentClassifier  # scikit-learn: loaded here only
+
+            self._classifier = IntentClassifier(texts, labels)
 
     # -- construction -------------------------------------------------------------
 
@@ -205,7 +282,7 @@ class Resolver:
                     + ", ".join(cls.available_locales())
                 )
             model = json.loads(path.read_text(encoding="utf-8"))
-            cls._cache[key] = cls(locale, model)
+            cls._cache[key] = cls(locale, model, read_out_of_domain(root, locale))
         return cls._cache[key]
 
     def intents(self) -> list[str]:
@@ -216,18 +293,18 @@ class Resolver:
         """Slot name -> slot type for an intent."""
         return dict(self._intent_slots.get(intent, {}))
 
-    def _slot_pattern(self, type_name: str) -> str:
-        if type_name in self.slot_types:
-            phrases = sorted(self.slot_types[type_name].lookup, key=len, reverse=True)
-            return "|".join(re.escape(p) for p in phrases)
+    @staticmethod
+    def _slot_pattern(type_name: str) -> str:
+        """Any words; a custom type's value is checked against its table after the match."""
         if type_name == NUMBER_TYPE:
             return r"[\w' ]+?"
-        return r".+?"  # other built-in types: take the words as spoken
+        return r".+?"
 
     def _add_template(self, intent: str, sample: str) -> None:
         slot_types = self._intent_slots.get(intent, {})
         norm = normalize(_SLOT_RE.sub(lambda m: f" SLOT{m.group(1)}SLOT ", sample))
         parts: list[str] = []
+        folded_parts: list[str] = []
         used: dict[str, str] = {}
         markers: dict[str, str] = {}
         for word in norm.split():
@@ -235,88 +312,106 @@ class Resolver:
             original = _original_slot_name(sample, m.group(1)) if m else None
             if original is None:
                 parts.append(re.escape(word))
+                folded_parts.append(re.escape(fold(word)))
                 continue
             type_name = slot_types.get(original, "")
             used[original] = type_name
             markers[word] = original
             parts.append(f"(?P<{original}>{self._slot_pattern(type_name)})")
+            folded_parts.append(f"(?P<{original}>{self._slot_pattern(type_name)})")
         if not used:
             self._exact_literal.setdefault(norm, intent)
+            self._folded_literal.setdefault(fold(norm), intent)
         if any(t == NUMBER_TYPE for t in used.values()):
             priority = 2
         elif any(t not in self.slot_types for t in used.values()):
             priority = 3
         else:
             priority = 1 if used else 0
-        self._templates.append(
-            _Template(intent, sample, re.compile(" ".join(parts)), used, priority, norm, markers)
-        )
+        if used:
+            self._templates.append(
+                _Template(intent, re.compile(" ".join(parts)),
+                          re.compile(" ".join(folded_parts)), used, priority, norm, markers)
+            )
 
-    def _expand_candidates(self) -> Iterator[_Candidate]:
-        """Every sample with custom slot values filled in (numbers as a placeholder)."""
-        seen: set[str] = set()
-        for tpl in sorted(self._templates, key=lambda t: t.priority):
-            variants: list[tuple[str, dict[str, SlotMatch], str | None]] = [
-                (tpl.skeleton, {}, None)
-            ]
-            for token, slot in tpl.markers.items():
-                type_name = tpl.slot_types[slot]
-                expanded: list[tuple[str, dict[str, SlotMatch], str | None]] = []
-                for text, slots, num in variants:
-                    if type_name in self.slot_types:
-                        for phrase, (vid, vname) in self.slot_types[type_name].lookup.items():
-                            if phrase.isdigit():
-                                continue  # ids are accepted in exact matching only
-                            new = dict(slots, **{slot: SlotMatch(phrase, vid, vname)})
-                            expanded.append((_replace_word(text, token, phrase), new, num))
-                    elif type_name == NUMBER_TYPE:
-                        expanded.append((_replace_word(text, token, _NUM), slots, slot))
-                    # other built-in types are not expanded for tolerant matching
-                variants = expanded
-            for text, slots, num in variants:
-                text = " ".join(text.split())
-                if text and text not in seen:
-                    seen.add(text)
-                    yield _Candidate(text, tpl.intent, slots, num)
+    def _training_set(self, out_of_domain: list[str]) -> tuple[list[str], list[str]]:
+        """Samples (slot values expanded, numbers masked) and off-topic texts, labelled."""
+        texts: list[str] = []
+        labels: list[str] = []
+        for text, intent in self._exact_literal.items():
+            texts.append(_mask_numbers(text.split()))
+            labels.append(intent)
+        for tpl in self._templates:
+            for text in self._expand(tpl):
+                texts.append(_mask_numbers(text.split()))
+                labels.append(tpl.intent)
+        for text in out_of_domain:
+            texts.append(_mask_numbers(normalize(text).split()))
+            labels.append(FALLBACK_INTENT)
+        return texts, labels
+
+    def _expand(self, tpl: _Template) -> Iterator[str]:
+        """The sample with slot values filled in, spread over the values' ids."""
+        variants = [tpl.skeleton]
+        for token, slot in tpl.markers.items():
+            type_name = tpl.slot_types[slot]
+            if type_name in self.slot_types:
+                phrases = _spread(self.slot_types[type_name].lookup, VARIANTS_PER_SAMPLE)
+            elif type_name == NUMBER_TYPE:
+                phrases = [_NUM]
+            else:
+                phrases = ["something"]
+            variants = [_replace_word(v, token, p) for v in variants for p in phrases]
+        yield from variants[:VARIANTS_PER_SAMPLE]
 
     # -- resolution ---------------------------------------------------------------
 
     def resolve(self, utterance: str) -> Resolution:
-        """Resolve an utterance: exact, then tolerant, else AMAZON.FallbackIntent."""
-        text = normalize(utterance)
+        """Resolve an utterance: exact, then the classifier, else AMAZON.FallbackIntent."""
+        text = normalize(utterance[:MAX_CHARS])
+        text = " ".join(w for w in text.split() if w not in FILLERS) or text
         if not text:
             return Resolution(FALLBACK_INTENT, {}, "fallback", 0.0)
         exact = self._resolve_exact(text)
         if exact is not None:
             return exact
-        tolerant = self._resolve_tolerant(text)
-        if tolerant is not None:
-            return tolerant
-        return Resolution(FALLBACK_INTENT, {}, "fallback", 0.0)
+        core = _strip_courtesy(text.split())
+        if core != text:
+            exact = self._resolve_exact(core)
+            if exact is not None:
+                return exact
+        return self._classify(core)
 
     def _resolve_exact(self, text: str) -> Resolution | None:
-        literal = self._exact_literal.get(text)
+        folded = fold(text)
+        literal = self._exact_literal.get(text) or self._folded_literal.get(folded)
         if literal is not None:
             return Resolution(literal, {}, "exact", 1.0)
-        best: tuple[int, Resolution] | None = None
-        for tpl in self._templates:
-            if best is not None and tpl.priority >= best[0]:
-                continue
-            m = tpl.regex.fullmatch(text)
-            if m is None:
-                continue
-            slots = self._slots_from_match(tpl, m)
-            if slots is None:
-                continue
-            best = (tpl.priority, Resolution(tpl.intent, slots, "exact", 1.0))
-        return best[1] if best else None
+        for use_folded, subject in ((False, text), (True, folded)):
+            for tpl in self._templates:
+                regex = tpl.folded_regex if use_folded else tpl.regex
+                m = regex.fullmatch(subject)
+                if m is None:
+                    continue
+                slots = self._slots_from_match(tpl, m, use_folded)
+                if slots is not None:
+                    return Resolution(tpl.intent, slots, "exact", 1.0)
+        return None
 
-    def _slots_from_match(self, tpl: _Template, m: re.Match[str]) -> dict[str, SlotMatch] | None:
+    def _slots_from_match(
+        self, tpl: _Template, m: re.Match[str], folded: bool
+    ) -> dict[str, SlotMatch] | None:
         slots: dict[str, SlotMatch] = {}
         for slot, type_name in tpl.slot_types.items():
             spoken = m.group(slot)
             if type_name in self.slot_types:
-                vid, vname = self.slot_types[type_name].lookup[spoken]
+                slot_type = self.slot_types[type_name]
+                if folded and spoken in slot_type.folded:
+                    vid, vname, spoken = slot_type.folded[spoken]
+                elif not folded and spoken in slot_type.lookup:
+                    vid, vname = slot_type.lookup[spoken]
+                else:
+                    return None  # not a value of the type: this sample does not match
                 slots[slot] = SlotMatch(spoken, vid, vname)
             elif type_name == NUMBER_TYPE:
                 number = parse_number(spoken)
@@ -327,72 +422,101 @@ class Resolver:
                 slots[slot] = SlotMatch(spoken)
         return slots
 
-    def _snap_words(self, words: list[str]) -> tuple[list[str], float]:
-        """Snap unknown words (typos) to the closest vocabulary word, if close enough.
-
-        Returns the words and the mean word similarity (1.0 when nothing was snapped),
-        which scales the tolerant score so a corrected typo never scores as exact.
-        """
-        out: list[str] = []
-        similarity = 0.0
-        for word in words:
-            if word in self._vocab_set or len(word) < 4 or word.isdigit():
-                out.append(word)
-                similarity += 100.0
-                continue
-            hit = process.extractOne(
-                word, self._vocabulary, scorer=fuzz.ratio, score_cutoff=WORD_SNAP_THRESHOLD
-            )
-            out.append(hit[0] if hit else word)
-            similarity += hit[1] if hit else 100.0
-        return out, (similarity / len(words) / 100.0) if words else 1.0
-
-    def _resolve_tolerant(self, text: str) -> Resolution | None:
+    def _classify(self, text: str) -> Resolution:
+        if self._classifier is None:
+            return Resolution(FALLBACK_INTENT, {}, "fallback", 0.0)
         words = text.split()
-        snapped, fidelity = self._snap_words(words)
-        best = _best(" ".join(snapped), self._plain)
-        number = _find_number(words)
-        if number is not None and self._numbered:
-            start, end, value = number
-            before, f_before = self._snap_words(words[:start])
-            after, f_after = self._snap_words(words[end:])
-            hit = _best(" ".join([*before, _NUM, *after]), self._numbered)
-            if hit is not None and (best is None or hit[1] > best[1]):
-                cand, score = hit
-                assert cand.number_slot is not None
-                slots = dict(cand.slots)
-                slots[cand.number_slot] = SlotMatch(str(value))
-                fid = min(f_before, f_after)
-                return Resolution(cand.intent, slots, "tolerant", _report(score, fid))
-        if best is None:
-            return None
-        cand, score = best
-        return Resolution(cand.intent, dict(cand.slots), "tolerant", _report(score, fidelity))
+        masked = _mask_numbers(words)
+        if not self._classifier.knows_a_word(masked):
+            return Resolution(FALLBACK_INTENT, {}, "fallback", 0.0)
+        guess = self._classifier.predict(masked)
+        if guess.intent == FALLBACK_INTENT or guess.probability < CONFIDENCE_THRESHOLD:
+            return Resolution(FALLBACK_INTENT, {}, "fallback", round(guess.probability, 3))
+        slots = self._read_slots(guess.intent, words)
+        score = round(min(guess.probability, 0.999), 3)
+        return Resolution(guess.intent, slots, "classifier", score)
+
+    def _read_slots(self, intent: str, words: list[str]) -> dict[str, SlotMatch]:
+        """The intent's slots as found in the words (custom values, numbers)."""
+        slots: dict[str, SlotMatch] = {}
+        folded = [self._snap(fold(w)) for w in words]
+        for slot, type_name in self._intent_slots.get(intent, {}).items():
+            if type_name in self.slot_types:
+                hit = _longest_phrase(folded, self.slot_types[type_name].folded)
+                if hit is not None:
+                    vid, vname, phrase = hit
+                    slots[slot] = SlotMatch(phrase, vid, vname)
+            elif type_name == NUMBER_TYPE:
+                number = _find_number(words, smallest=2) or _find_number(words)
+                if number is not None:
+                    slots[slot] = SlotMatch(str(number[2]))
+        return slots
+
+    def _snap(self, word: str) -> str:
+        """A misspelt word of 5+ letters snapped onto the closest slot-value word."""
+        if len(word) < 5 or word in self._slot_word_set or word.isdigit():
+            return word
+        hit = process.extractOne(
+            word, self._slot_words, scorer=fuzz.ratio, score_cutoff=WORD_SNAP_THRESHOLD
+        )
+        return hit[0] if hit else word
 
 
-def _report(score: float, fidelity: float) -> float:
-    """Tolerant score in 0..1, below 1.0 (1.0 is reserved for exact matches)."""
-    return round(min(score / 100.0 * fidelity, 0.999), 3)
+def _strip_courtesy(words: list[str]) -> str:
+    """The words without a courtesy word at either end, if at least two words remain."""
+    if len(words) > 2 and words[-1] in COURTESY_END:
+        words = words[:-1]
+    if len(words) > 2 and words[0] in COURTESY_START:
+        words = words[1:]
+    return " ".join(words)
 
 
-def _score(query: str, choice: str, **_: Any) -> float:
-    """Mean of whole-string similarity (typos) and token-set similarity (extra words)."""
-    return (fuzz.ratio(query, choice) + fuzz.token_set_ratio(query, choice)) / 2
+def read_out_of_domain(root: Path, locale: str) -> list[str]:
+    """Off-topic example utterances for ``locale`` (one a line, ``#`` comments), if any."""
+    path = root / OUT_OF_DOMAIN_DIR / f"{locale}.txt"
+    if not path.is_file():
+        return []
+    lines = (line.strip() for line in path.read_text(encoding="utf-8").splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
 
 
-def _best(query: str, candidates: list[_Candidate]) -> tuple[_Candidate, float] | None:
-    if not candidates:
-        return None
-    hit = process.extractOne(
-        query,
-        [c.text for c in candidates],
-        scorer=_score,
-        score_cutoff=TOLERANT_THRESHOLD,
-    )
-    if hit is None:
-        return None
-    _, score, index = hit
-    return candidates[index], float(score)
+def _mask_numbers(words: list[str]) -> str:
+    """The words with every spelled or written number (2 and up, any digits) as one token."""
+    out = list(words)
+    start = 0
+    while True:
+        hit = _find_number(out[start:], smallest=2)
+        if hit is None:
+            return " ".join(out)
+        s, e, _ = hit
+        out[start + s : start + e] = [_NUM]
+        start += s + 1
+
+
+def _longest_phrase(
+    words: list[str], table: dict[str, tuple[str, str, str]]
+) -> tuple[str, str, str] | None:
+    """The longest run of words that is a key of ``table`` (leftmost among equals)."""
+    for size in range(min(5, len(words)), 0, -1):
+        for start in range(len(words) - size + 1):
+            hit = table.get(" ".join(words[start : start + size]))
+            if hit is not None:
+                return hit
+    return None
+
+
+def _spread(lookup: dict[str, tuple[str, str]], limit: int) -> list[str]:
+    """Up to ``limit`` phrases of a slot type, taking each value id in turn."""
+    by_id: dict[str, list[str]] = {}
+    for phrase, (vid, _) in lookup.items():
+        if not phrase.isdigit():
+            by_id.setdefault(vid, []).append(phrase)
+    out: list[str] = []
+    depth = 0
+    while len(out) < limit and any(depth < len(p) for p in by_id.values()):
+        out.extend(p[depth] for p in by_id.values() if depth < len(p))
+        depth += 1
+    return out[:limit]
 
 
 def _replace_word(text: str, token: str, value: str) -> str:
@@ -417,4 +541,7 @@ def _build_slot_type(type_def: dict[str, Any]) -> SlotType:
         vid = value.get("id")
         if vid and vid.isdigit():
             lookup.setdefault(vid, (vid, value["name"]["value"]))  # typed "övning 2"
-    return SlotType(type_def["name"], lookup)
+    folded: dict[str, tuple[str, str, str]] = {}
+    for phrase, (vid, vname) in lookup.items():
+        folded.setdefault(fold(phrase), (vid, vname, phrase))
+    return SlotType(type_def["name"], lookup, folded)

@@ -46,7 +46,8 @@ def test_lookup_hit_and_miss(tmp_path: Path) -> None:
     assert lib is not None and len(lib) == 2
     clip = lib.lookup("Hej och välkommen.")
     assert clip == Clip(url="https://skill.example/audio/sv-SE/aaaa.mp3", duration_ms=1200,
-                        text="Hej och välkommen.", path=tmp_path / "sv-SE" / "aaaa.mp3")
+                        text="Hej och välkommen.", path=tmp_path / "sv-SE" / "aaaa.mp3",
+                        engine="espeak")
     assert lib.lookup("  Hej  och\nvälkommen. ") == clip  # whitespace-insensitive
     assert lib.lookup("Hej och välkommen!") is None
     assert lib.clip_url("fem") == "https://skill.example/audio/sv-SE/bbbb.mp3"

@@ -24,6 +24,8 @@ ROWS = (
     "worker peak RSS",
     "audio build sv-SE, no change",
     "audio build sv-SE, one string changed",
+    *(f"nlu {what} {locale}" for locale in ("sv-SE", "en-US", "en-GB")
+      for what in ("p50/utterance", "p99/utterance", "training")),
 )
 SUB_ROWS = (  # indented detail rows under the main ones
     "  p50 vs bare on ours' envelopes sv-SE",
@@ -51,6 +53,6 @@ def test_bench_quick_prints_every_row(tmp_path):
     assert len(main_rows) == len(ROWS)
     assert len(data["rows"]) == len(ROWS) + len(SUB_ROWS)
     assert not data["errors"]
-    for figure in ("inprocess", "coldstart", "web"):
+    for figure in ("inprocess", "coldstart", "web", "nlu"):
         assert isinstance(data[figure], dict), figure
     assert data["web"]["ours"]["ok"] > 0 and data["web"]["bare"]["ok"] > 0

@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from skill.core.playback import Piece, Plan, Silence, Words
 from skill.frontends.console import ConsoleSession, play, run_chat
 
 HALSPORRE = [sys.executable, "-m", "skill.cli"]
@@ -75,13 +76,13 @@ def test_stop_ends_the_session_and_a_launch_phrase_opens_it_again() -> None:
 def test_plain_output_and_real_time_countdown() -> None:
     slept: list[float] = []
     out = io.StringIO()
-    play("<speak>Hold. <break time=\"3000ms\"/> Release.</speak>", out, fast=False,
-         sleep=slept.append)
+    plan = Plan((Words("a", (Piece("Hold."),), 0, 800), Silence(800, 3000),
+                 Words("b", (Piece("Release."),), 3800, 800)))
+    play(plan, out, fast=False, sleep=slept.append)
     assert slept == [1, 1, 1]
-    assert "Hold." in out.getvalue() and "Release." in out.getvalue()
+    assert out.getvalue().index("Hold.") < out.getvalue().index("Release.")
     fast = io.StringIO()
-    play("<speak>Hold. <break time=\"3000ms\"/> Release.</speak>", fast, fast=True,
-         sleep=slept.append)
+    play(plan, fast, fast=True, sleep=slept.append)
     assert slept == [1, 1, 1] and "s " not in fast.getvalue()
 
 

@@ -84,8 +84,11 @@ def validator() -> jsonschema.Draft202012Validator:
 
 
 def test_contract_parsed() -> None:
-    assert len(CUSTOM) == 15
+    assert len(CUSTOM) == 20
     assert CUSTOM["InfoIntent"] == {"section": "SectionType"}
+    assert CUSTOM["SetLanguageIntent"] == {"language": "LanguageType"}
+    assert CUSTOM["SetSetupTimeIntent"] == {"length": "LengthType", "seconds": "AMAZON.NUMBER"}
+    assert CUSTOM["GreetingIntent"] == {} and CUSTOM["MedicalQuestionIntent"] == {}
     assert CUSTOM["SetHoldTimeIntent"] == {"seconds": "AMAZON.NUMBER"}
     assert "AMAZON.FallbackIntent" in BUILTIN and len(BUILTIN) == 14
 
@@ -241,6 +244,8 @@ def test_slot_type_ids_match_contract_everywhere() -> None:
     for locale in LOCALES:
         assert set(_ids(locale, "SectionType")) == SECTION_IDS
         assert _ids(locale, "ExerciseType") == ["1", "2", "3"]
+        assert _ids(locale, "LanguageType") == ["en", "sv"]
+        assert _ids(locale, "LengthType") == ["longer", "shorter"]
 
 
 @pytest.mark.parametrize(

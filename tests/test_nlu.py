@@ -9,11 +9,15 @@ from pathlib import Path
 import pytest
 
 from skill.nlu import (
+    CONFIDENCE_THRESHOLD,
     FALLBACK_INTENT,
     Resolution,
     Resolver,
     SlotMatch,
     UnsupportedLocale,
+    _number_words,
+    compute_number_words,
+    fold,
     normalize,
     parse_number,
 )
@@ -88,6 +92,10 @@ EXACT_CASES = [
     ("en-US", "how long until it heals", "PrognosisIntent", {}),
     ("en-US", "how long does it take to get better", "PrognosisIntent", {}),
     ("en-US", "what are the symptoms", "SymptomsIntent", {}),
+    ("en-US", "umm what are the symptoms", "SymptomsIntent", {}),  # hesitation dropped
+    ("sv-SE", "hur manga ar kvar", "ProgressIntent", {}),  # accents folded
+    ("sv-SE", "hall i tjugo sekunder", "SetHoldTimeIntent", {"seconds": "20"}),
+    ("sv-SE", "bara ovning tva", "ExerciseIntent", {"exercise": "2"}),
     ("en-US", "what can I do about it", "TreatmentIntent", {}),
     ("en-US", "which exercises should I do", "ExercisesInfoIntent", {}),
     ("en-US", "when should I see a physio", "SeekCareIntent", {}),
@@ -128,7 +136,7 @@ def test_slot_match_carries_spoken_value_id_and_name() -> None:
     assert res.slots == {"seconds": SlotMatch(value="20")}
 
 
-TOLERANT_CASES = [
+CLASSIFIER_CASES = [
     ("sv-SE", "kan du berätta om prognosen tack", "InfoIntent", {"section": "prognosis"}),
     ("sv-SE", "hur länge tar det att bli bar", "PrognosisIntent", {}),
     ("sv-SE", "hur lång tid att bli bra", "PrognosisIntent", {}),
@@ -141,15 +149,16 @@ TOLERANT_CASES = [
     ("en-US", "what causes iit", "CausesIntent", {}),
     ("en-US", "how long until it heals please", "PrognosisIntent", {}),
     ("en-US", "hold it for 30 seconds please", "SetHoldTimeIntent", {"seconds": "30"}),
-    ("en-US", "umm what are the symptoms", "SymptomsIntent", {}),
     ("en-GB", "please ring the clinic", "ClinicIntent", {}),
 ]
 
 
-@pytest.mark.parametrize(("locale", "utterance", "intent", "slots"), TOLERANT_CASES)
-def test_tolerant_phrasings(locale: str, utterance: str, intent: str, slots: dict) -> None:
-    res = _check(locale, utterance, intent, slots, method="tolerant")
-    assert 0.0 < res.score < 1.0
+@pytest.mark.parametrize(("locale", "utterance", "intent", "slots"), CLASSIFIER_CASES)
+def test_phrasings_beyond_the_samples(locale: str, utterance: str, intent: str,
+                                      slots: dict) -> None:
+    res = _check(locale, utterance, intent, slots)
+    assert res.method in ("exact", "classifier")  # exact once a courtesy word is dropped
+    assert res.score >= CONFIDENCE_THRESHOLD
 
 
 GIBBERISH = [
@@ -169,7 +178,8 @@ GIBBERISH = [
 @pytest.mark.parametrize(("locale", "utterance"), GIBBERISH)
 def test_gibberish_falls_back(locale: str, utterance: str) -> None:
     res = Resolver.for_locale(locale).resolve(utterance)
-    assert res == Resolution(FALLBACK_INTENT, {}, "fallback", 0.0)
+    assert (res.intent, res.slots, res.method) == (FALLBACK_INTENT, {}, "fallback")
+    assert res.score < 1.0
 
 
 def _fill(sample: str, slots: dict[str, str], lm: dict) -> tuple[str, dict[str, str]]:
@@ -261,7 +271,9 @@ def test_intents_and_slot_types_exposed() -> None:
     resolver = Resolver.for_locale("sv-SE")
     assert "InfoIntent" in resolver.intents()
     assert "AMAZON.FallbackIntent" in resolver.intents()
-    assert set(resolver.slot_types) == {"SectionType", "ExerciseType"}
+    assert set(resolver.slot_types) == {
+        "SectionType", "ExerciseType", "LanguageType", "LengthType"
+    }
     assert resolver.intent_slots("SetHoldTimeIntent") == {"seconds": "AMAZON.NUMBER"}
 
 
@@ -286,6 +298,7 @@ def test_models_dir_env_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
                 "invocationName": "test coach",
                 "intents": [
                     {"name": "PingIntent", "samples": ["ping the coach"]},
+                    {"name": "PongIntent", "samples": ["pong the ball back"]},
                     {"name": "AMAZON.FallbackIntent", "samples": []},
                 ],
                 "types": [],
@@ -301,3 +314,95 @@ def test_models_dir_env_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert resolver.resolve("bonjour").intent == FALLBACK_INTENT
     with pytest.raises(UnsupportedLocale):
         Resolver.for_locale("sv-SE")
+
+
+# The misroutes issue 12 lists, and the new intents, through the same resolver the console
+# and the web page use.
+ISSUE_CASES = [
+    ("sv-SE", "hej", "GreetingIntent", {}),
+    ("sv-SE", "Hej!", "GreetingIntent", {}),
+    ("sv-SE", "god morgon", "GreetingIntent", {}),
+    ("en-US", "hi", "GreetingIntent", {}),
+    ("en-GB", "hello", "GreetingIntent", {}),
+    ("sv-SE", "hej då", "AMAZON.StopIntent", {}),
+    ("sv-SE", "tack så mycket", "ThanksIntent", {}),
+    ("en-US", "thanks", "ThanksIntent", {}),
+    ("sv-SE", "tack och hej", "AMAZON.StopIntent", {}),
+    ("sv-SE", "det var bra så", "AMAZON.StopIntent", {}),
+    ("en-US", "no thanks, bye", "AMAZON.StopIntent", {}),
+    ("sv-SE", "jag vill inte mer", "AMAZON.StopIntent", {}),
+    ("sv-SE", "nu orkar jag inte", "AMAZON.StopIntent", {}),
+    ("en-GB", "I don't want any more", "AMAZON.StopIntent", {}),
+    ("sv-SE", "va?", "AMAZON.RepeatIntent", {}),
+    ("sv-SE", "kan du säga det där igen", "AMAZON.RepeatIntent", {}),
+    ("en-US", "what was that number again", "ClinicIntent", {}),
+    ("sv-SE", "numret till sjukgymnasten", "ClinicIntent", {}),
+    ("en-GB", "what's the physio's number", "ClinicIntent", {}),
+    ("sv-SE", "jag vill göra strechövningar", "StartStretchIntent", {}),
+    ("sv-SE", "kan jag ta en spruta", "TreatmentIntent", {}),
+    ("sv-SE", "hur bokar man", "ClinicIntent", {}),
+    ("sv-SE", "kan jag boka via 1177", "ClinicIntent", {}),
+    ("sv-SE", "elva sjuttiosju", "ClinicIntent", {}),
+    ("sv-SE", "varfor gor det ont i halen", "CausesIntent", {}),
+    ("sv-SE", "ska jag ta ipren?", "MedicalQuestionIntent", {}),
+    ("sv-SE", "jag har ont i knät", "MedicalQuestionIntent", {}),
+    ("sv-SE", "min fot är svullen och röd", "MedicalQuestionIntent", {}),
+    ("en-US", "should I take ibuprofen", "MedicalQuestionIntent", {}),
+    ("en-US", "speak Swedish", "SetLanguageIntent", {"language": "sv"}),
+    ("en-GB", "in Swedish please", "SetLanguageIntent", {"language": "sv"}),
+    ("sv-SE", "prata engelska", "SetLanguageIntent", {"language": "en"}),
+    ("sv-SE", "svenska", "SetLanguageIntent", {"language": "sv"}),
+    ("en-US", "longer pause before each exercise", "SetSetupTimeIntent", {"length": "longer"}),
+    ("sv-SE", "ge mig längre tid att ställa mig", "SetSetupTimeIntent", {"length": "longer"}),
+    ("en-US", "give me fifteen seconds to get ready", "SetSetupTimeIntent", {"seconds": "15"}),
+    ("sv-SE", "hur mycket är klockan", FALLBACK_INTENT, {}),
+    ("en-US", "tell me a joke about cats", FALLBACK_INTENT, {}),
+    ("en-GB", "what's the weather like", FALLBACK_INTENT, {}),
+    ("sv-SE", "spela musik", FALLBACK_INTENT, {}),
+]
+
+
+@pytest.mark.parametrize(("locale", "utterance", "intent", "slots"), ISSUE_CASES)
+def test_issue_phrasings(locale: str, utterance: str, intent: str, slots: dict) -> None:
+    _check(locale, utterance, intent, slots)
+
+
+@pytest.mark.parametrize(
+    ("locale", "utterance", "intent", "slots"),
+    [
+        ("sv-SE", "kan du snälla prata på engelska med mig", "SetLanguageIntent",
+         {"language": "en"}),
+        ("sv-SE", "jag behöver lite längre tid innan övningarna", "SetSetupTimeIntent",
+         {"length": "longer"}),
+        ("sv-SE", "jag vill höra lite om prognosen", "InfoIntent",
+         {"section": "prognosis"}),
+        ("en-US", "please could you hold each one for twenty five seconds", "SetHoldTimeIntent",
+         {"seconds": "25"}),
+        ("en-US", "I would like to do only the third exercise please", "ExerciseIntent",
+         {"exercise": "3"}),
+    ],
+)
+def test_classifier_reads_slots(locale: str, utterance: str, intent: str, slots: dict) -> None:
+    _check(locale, utterance, intent, slots, method="classifier")
+
+
+def test_long_input_is_cut_and_still_resolves() -> None:
+    resolver = Resolver.for_locale("en-US")
+    assert resolver.resolve("what causes it " + "x" * 5000).intent == "CausesIntent"
+    assert resolver.resolve("x" * 5000 + " what causes it").intent == FALLBACK_INTENT
+
+
+def test_no_two_intents_share_a_sample_once_accents_are_folded() -> None:
+    for locale in LOCALES:
+        lm = json.loads((MODELS / f"{locale}.json").read_text(encoding="utf-8"))[
+            "interactionModel"
+        ]["languageModel"]
+        owner: dict[str, str] = {}
+        for intent in lm["intents"]:
+            for sample in intent.get("samples", []):
+                key = fold(normalize(sample))
+                assert owner.setdefault(key, intent["name"]) == intent["name"], (locale, sample)
+
+
+def test_number_table_file_is_current() -> None:
+    assert _number_words() == compute_number_words()

@@ -8,22 +8,17 @@ import pytest
 
 from skill.alexa.builder import build_skill
 from skill.alexa.envelopes import LocalDevice, slot_json
-from skill.alexa.invoke import FrontEnd, invoke
 from skill.config import Settings
-from skill.core.clips import ClipCaptions
-from skill.core.speech import ssml_to_text
+from skill.core.limits import MAX_AUDIO_TAGS
 from tests.alexa_api_standin import REMINDERS_PATH
+from tests.replies import said, send
 
 MAX_TURNS = 40
 
 
-CAPTIONS = ClipCaptions()
-
-
 def say(response: dict) -> str:
-    """The words spoken, including those of pre-rendered (Swedish) clips."""
-    ssml = response["response"].get("outputSpeech", {}).get("ssml", "")
-    return ssml_to_text(ssml, CAPTIONS)
+    """The words spoken, including those of pre-rendered (Swedish) clips (from the plan)."""
+    return said(response)
 
 
 class User:
@@ -35,7 +30,7 @@ class User:
         self.device = LocalDevice(locale=locale, user_id=user_id, api_endpoint=endpoint)
 
     def send(self, envelope: dict) -> dict:
-        response = invoke(self.skill, envelope, FrontEnd("test"))
+        response = send(self.skill, envelope)
         self.device.absorb(response)
         return response
 
@@ -237,13 +232,16 @@ def test_swedish_session_on_alexa_joins_each_answer_into_one_clip(skill) -> None
 
     user = User(skill, "sv-SE")
     user.send = lambda envelope: (  # type: ignore[method-assign]
-        user.device.absorb(r := invoke(skill, envelope)) or r)
+        user.device.absorb(r := send(skill, envelope, MAX_AUDIO_TAGS)) or r)
     user.launch()
     answer = user.intent("StartStretchIntent")
     tags = list(ET.fromstring(answer["response"]["outputSpeech"]["ssml"]).iter("audio"))
     assert len(tags) == 1, "a timed Swedish answer must be one clip on Alexa"
     src = tags[0].get("src")
     assert "/joined/" in src
+    (step,) = answer.answer.speech.steps
+    assert step.url == src and "Övning 1" in step.text, "the joined clip keeps its words"
+    assert step.duration_ms >= 60_000
     joined = AUDIO_DIR / "sv-SE" / "joined" / src.rsplit("/", 1)[1]
     assert joined.is_file()
     from skill.tools.audio.convert import probe

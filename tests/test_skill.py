@@ -14,8 +14,8 @@ from skill.alexa.builder import build_skill
 from skill.alexa.envelopes import LocalDevice, slot_json
 from skill.alexa.invoke import BadEnvelope, invoke
 from skill.config import Settings
-from skill.core.clips import ClipCaptions
-from skill.core.speech import ssml_to_text
+from skill.core.limits import MAX_AUDIO_TAGS
+from tests.replies import Reply, said, send
 
 CUSTOM = ["InfoIntent", "SymptomsIntent", "CausesIntent", "PrognosisIntent", "TreatmentIntent",
           "ExercisesInfoIntent", "SeekCareIntent", "ClinicIntent"]
@@ -31,10 +31,11 @@ def skill(tmp_path_factory):
     return build_skill(Settings(db_path=db))
 
 
-def check_valid(response: dict) -> dict:
+def check_valid(response: dict) -> Reply:
     """The response deserialises with ask-sdk-model and its SSML is well-formed."""
     DefaultSerializer().deserialize(json.dumps(response), ResponseEnvelope)
-    body = response["response"]
+    body = Reply(response["response"])
+    body.answer = getattr(response, "answer", None)
     for speech in (body.get("outputSpeech"), (body.get("reprompt") or {}).get("outputSpeech")):
         if speech:
             ET.fromstring(speech["ssml"])
@@ -43,12 +44,14 @@ def check_valid(response: dict) -> dict:
     return body
 
 
-CAPTIONS = ClipCaptions()
+def alexa(skill, envelope: dict) -> Reply:
+    """Invoke as Alexa does (its limit of 5 audio tags), keeping the turn's plan."""
+    return send(skill, envelope, MAX_AUDIO_TAGS)
 
 
 def say(body: dict) -> str:
-    """The words spoken, including those of pre-rendered (Swedish) clips."""
-    return ssml_to_text((body.get("outputSpeech") or {}).get("ssml", ""), CAPTIONS)
+    """The words spoken, including those of pre-rendered (Swedish) clips (from the plan)."""
+    return said(body)
 
 
 @pytest.mark.parametrize("locale", ["sv-SE", "en-US", "en-GB"])
@@ -56,7 +59,7 @@ def say(body: dict) -> str:
 def test_every_intent_after_launch_gets_a_valid_answer(skill, locale: str, intent: str) -> None:
     device = LocalDevice(locale=locale)
     device.absorb(invoke(skill, device.launch()))
-    body = check_valid(invoke(skill, device.intent(intent)))
+    body = check_valid(alexa(skill, device.intent(intent)))
     if intent in ("AMAZON.StopIntent", "AMAZON.CancelIntent"):
         assert body["shouldEndSession"] is True
     else:
@@ -66,15 +69,15 @@ def test_every_intent_after_launch_gets_a_valid_answer(skill, locale: str, inten
 @pytest.mark.parametrize("locale", ["sv-SE", "en-US"])
 def test_launch_and_session_end(skill, locale: str) -> None:
     device = LocalDevice(locale=locale)
-    launch = check_valid(invoke(skill, device.launch()))
+    launch = check_valid(alexa(skill, device.launch()))
     assert say(launch).endswith("?")
-    ended = check_valid(invoke(skill, device.session_ended()))
+    ended = check_valid(alexa(skill, device.session_ended()))
     assert "outputSpeech" not in ended
 
 
 def test_clinic_card_and_telephone(skill) -> None:
     device = LocalDevice(locale="en-GB")
-    body = check_valid(invoke(skill, device.intent("ClinicIntent")))
+    body = check_valid(alexa(skill, device.intent("ClinicIntent")))
     ssml = body["outputSpeech"]["ssml"]
     # digit groups spoken explicitly, not say-as telephone (documented for US numbers)
     assert '<sub alias="0 8, 1 2 3, 2 6 4, 4 4">08-123 264 44</sub>' in ssml
@@ -86,7 +89,7 @@ def test_clinic_card_and_telephone(skill) -> None:
     card = body["card"]["content"]
     assert "+46 8 123 264 44" in card and "Öppenvård" in card and "Uppen" not in card
     assert "1177.se" in card and "Tiohundra's website" in card and "www." not in card
-    swedish = check_valid(invoke(skill, LocalDevice(locale="sv-SE").intent("ClinicIntent")))
+    swedish = check_valid(alexa(skill, LocalDevice(locale="sv-SE").intent("ClinicIntent")))
     content = swedish["card"]["content"]
     assert "08-123 264 44" in content and "1177.se" in content and "+46" not in content
     assert "Tiohundras hemsida" in content and "www." not in content
@@ -105,7 +108,7 @@ def test_configured_booking_page_is_on_the_card(tmp_path) -> None:
 def test_swedish_speaks_through_clips_within_alexas_limits(skill) -> None:
     device = LocalDevice(locale="sv-SE")
     for intent in CUSTOM + BUILT_INS:
-        body = check_valid(invoke(skill, device.intent(intent)))
+        body = check_valid(alexa(skill, device.intent(intent)))
         ssml = body.get("outputSpeech", {}).get("ssml", "<speak/>")
         root = ET.fromstring(ssml)
         audio = list(root.iter("audio"))
@@ -118,14 +121,14 @@ def test_section_slot_resolution_is_used(skill) -> None:
     device = LocalDevice(locale="en-US")
     slots = {"section": slot_json("section", "the outlook", "prognosis", "prognosis",
                                   "SectionType")}
-    body = check_valid(invoke(skill, device.intent("InfoIntent", slots)))
+    body = check_valid(alexa(skill, device.intent("InfoIntent", slots)))
     assert "six to nine months" in say(body)
 
 
 def test_unsupported_locale_is_answered_in_english_and_logged(skill, caplog) -> None:
     device = LocalDevice(locale="fr-FR")
     with caplog.at_level(logging.WARNING):
-        body = check_valid(invoke(skill, device.intent("PrognosisIntent")))
+        body = check_valid(alexa(skill, device.intent("PrognosisIntent")))
     assert "six to nine months" in say(body)
     assert "unsupported locale 'fr-FR'" in caplog.text
 
@@ -135,7 +138,7 @@ def test_tampered_session_state_is_reset_and_logged(skill, caplog) -> None:
     device.absorb(invoke(skill, device.launch()))
     device.attributes = {"state": {"mode": "info", "section": 42}}
     with caplog.at_level(logging.WARNING):
-        body = check_valid(invoke(skill, device.intent("AMAZON.NextIntent")))
+        body = check_valid(alexa(skill, device.intent("AMAZON.NextIntent")))
     assert body["shouldEndSession"] is False
     assert "dialogue state rejected" in caplog.text
 
@@ -143,9 +146,9 @@ def test_tampered_session_state_is_reset_and_logged(skill, caplog) -> None:
 def test_unknown_intent_and_missing_slot(skill, caplog) -> None:
     device = LocalDevice(locale="en-GB")
     with caplog.at_level(logging.WARNING):
-        body = check_valid(invoke(skill, device.intent("TotallyUnknownIntent")))
+        body = check_valid(alexa(skill, device.intent("TotallyUnknownIntent")))
     assert body["shouldEndSession"] is False and "unknown intent" in caplog.text
-    body = check_valid(invoke(skill, device.intent("InfoIntent", {"section": {"name": "section"}})))
+    body = check_valid(alexa(skill, device.intent("InfoIntent", {"section": {"name": "section"}})))
     assert body["shouldEndSession"] is False
 
 
@@ -154,3 +157,31 @@ def test_bad_envelopes_are_refused_clearly(skill) -> None:
         invoke(skill, {"no": "request"})
     with pytest.raises(BadEnvelope):
         invoke(skill, [1, 2])  # type: ignore[arg-type]
+
+
+def test_one_typed_turn_is_the_only_request_attribute(tmp_path) -> None:
+    from ask_sdk_core.dispatch_components import AbstractResponseInterceptor
+
+    from skill.alexa.builder import skill_builder
+    from skill.alexa.turn import Turn
+
+    seen: list[dict] = []
+
+    class Spy(AbstractResponseInterceptor):
+        def process(self, handler_input, response) -> None:
+            seen.append(dict(handler_input.attributes_manager.request_attributes))
+
+    builder = skill_builder(Settings(db_path=tmp_path / "p.sqlite3"))
+    builder.add_global_response_interceptor(Spy())
+    spied = builder.create()
+    device = LocalDevice(locale="sv-SE")
+    for envelope in (device.launch(), device.intent("StartStretchIntent"),
+                     device.intent("AMAZON.StopIntent"), device.launch(),
+                     device.intent("SetRemindersIntent"), device.intent("AMAZON.YesIntent"),
+                     device.intent("NoSuchIntent")):
+        device.absorb(invoke(spied, envelope))
+    assert len(seen) == 7
+    for attrs in seen:
+        assert list(attrs) == ["turn"] and isinstance(attrs["turn"], Turn)
+    assert seen[0]["turn"].locale == "sv-SE" and seen[0]["turn"].clips is not None
+    assert seen[0]["turn"].max_audio_tags == MAX_AUDIO_TAGS

@@ -5,23 +5,22 @@ from __future__ import annotations
 import json
 import logging
 import re
-from pathlib import Path
 
 import pytest
 
 from skill.alexa.builder import build_skill
 from skill.config import Settings
 from skill.core.locales import SUPPORTED_LOCALES
+from skill.core.playback import ClipStep, CueStep, Piece, Plan, Silence, Words
 from skill.frontends.web import create_app
 from skill.frontends.webpage import (
+    CONTROL_INTENTS,
     COOKIE_NAME,
     MAX_TEXT_CHARS,
     STATIC_DIR,
-    ClipCaptions,
     SessionStore,
     content_security_policy,
-    ssml_steps,
-    tel_uri,
+    plan_steps,
     web_store,
 )
 
@@ -62,8 +61,12 @@ def test_swedish_prognosis(client):
     assert body["intent"] == "InfoIntent"
     assert "sex till nio månader" in body["text"]
     assert body["session_open"] is True
-    assert body["steps"] and all(set(s) <= {"say", "audio", "text", "pause_ms"}
-                                 for s in body["steps"])
+    assert body["steps"] and all(
+        set(s) <= {"say", "audio", "text", "pause_ms", "engine", "cue", "start_ms", "ms"}
+        for s in body["steps"])
+    assert all(s["text"] for s in body["steps"] if "audio" in s), "clips carry their words"
+    starts = [s["start_ms"] for s in body["steps"]]
+    assert starts == sorted(starts) and all(s["ms"] > 0 for s in body["steps"])
     assert body["card"]["title"] and body["card"]["lines"]
     assert body["clinic"] is None
     assert resp.headers["Cache-Control"] == "no-store"
@@ -287,47 +290,59 @@ def test_every_label_used_by_the_page_exists():
     assert used and used <= set(labels["sv-SE"]), used - set(labels["sv-SE"])
 
 
-def test_voice_commands_resolve_to_their_intents():
-    from skill.nlu import Resolver
+@pytest.mark.parametrize("event", sorted(CONTROL_INTENTS))
+def test_buttons_send_control_events_as_intents_not_words(client, event):
+    talk(client, "starta stretchpasset")
+    resp = client.post("/api/control", json={"locale": "sv-SE", "event": event})
+    assert resp.status_code == 200
+    body = resp.get_json()
+    assert body["intent"] == CONTROL_INTENTS[event]
+    assert body["text"]
+    app_js = (STATIC_DIR / "app.js").read_text(encoding="utf-8")
+    assert f'control("{event}")' in app_js and "/api/control" in app_js
+    assert not re.search(r'say\(t\("say_', app_js), "buttons must not send words"
 
-    labels = json.loads((STATIC_DIR / "labels.json").read_text(encoding="utf-8"))
-    for locale, table in labels.items():
-        resolver = Resolver.for_locale(locale)
-        assert resolver.resolve(table["say_pause"]).intent == "AMAZON.PauseIntent"
-        assert resolver.resolve(table["say_resume"]).intent == "AMAZON.ResumeIntent"
-        assert resolver.resolve(table["say_stop"]).intent == "AMAZON.StopIntent"
+
+def test_unknown_control_event_is_a_400(client):
+    resp = client.post("/api/control", json={"locale": "sv-SE", "event": "explode"})
+    assert resp.status_code == 400 and "unknown control" in resp.get_json()["error"]
 
 
 # ------------------------------------------------------------------ helpers
 
 
-def test_ssml_steps_order_merge_and_captions():
-    ssml = ('<speak>Stå mot väggen. <break time="10000ms"/><break time="5000ms"/>'
-            '<audio src="/audio/sv-SE/abc.mp3"/>Nu <say-as interpret-as="telephone">'
-            '08-123 264 44</say-as> igen.<break time="1.5s"/><break strength="strong"/>'
-            '<audio src="https://x.example/audio/sv-SE/joined/zz.mp3"/></speak>')
-    captions = {"/audio/sv-SE/abc.mp3": "Håll kvar."}
-    steps = ssml_steps(ssml, lambda url: captions.get(url, ""))
-    assert steps == [
-        {"say": "Stå mot väggen."},
-        {"pause_ms": 15000},
-        {"audio": "/audio/sv-SE/abc.mp3", "text": "Håll kvar."},
-        {"say": "Nu 08-123 264 44 igen."},
-        {"pause_ms": 2250},
-        {"audio": "https://x.example/audio/sv-SE/joined/zz.mp3", "text": ""},
+def test_plan_steps_order_merge_and_timing():
+    plan = Plan((
+        Words("a", (Piece("Stå mot väggen."),), 0, 1000),
+        Silence(1000, 10_000), Silence(11_000, 5000),
+        ClipStep("/audio/sv-SE/abc.mp3", "Håll kvar.", 16_000, 900, "espeak"),
+        Words("b", (Piece("Nu "), Piece("08-123 264 44", phone=True), Piece(" igen.")),
+              16_900, 2000),
+        CueStep("hold_end", "Släpp.", 18_900, 700),
+        Silence(19_600, 0),
+        CueStep("hold_start", "Nu.", 19_600, 400, "/audio/sv-SE/tone.mp3"),
+    ))
+    assert plan_steps(plan) == [
+        {"say": "Stå mot väggen.", "text": "Stå mot väggen.", "start_ms": 0, "ms": 1000},
+        {"pause_ms": 15000, "start_ms": 1000, "ms": 15000},
+        {"audio": "/audio/sv-SE/abc.mp3", "text": "Håll kvar.", "engine": "espeak",
+         "start_ms": 16_000, "ms": 900},
+        {"say": "Nu 0 8, 1 2 3, 2 6 4, 4 4 igen. Släpp.",
+         "text": "Nu 08-123 264 44 igen. Släpp.", "start_ms": 16_900, "ms": 2700},
+        {"audio": "/audio/sv-SE/tone.mp3", "text": "Nu.", "cue": "hold_start",
+         "start_ms": 19_600, "ms": 400},
     ]
-    assert ssml_steps("") == []
-    assert ssml_steps("not <ssml") == [{"say": "not <ssml"}]
+    assert plan_steps(Plan()) == []
 
 
-def test_ssml_steps_speak_aliases_and_caption_the_written_words():
+def test_plan_steps_speak_aliases_and_caption_the_written_words():
     """An English voice in the browser says the aliases; the captions keep the spelling."""
     from skill.content import load_content
     from skill.core.parts import Say
-    from skill.core.speech import render
+    from skill.core.speech import name_aliases, render
 
-    ssml = render([Say("clinic.speech")], load_content("en-US")).ssml
-    steps = ssml_steps(ssml)
+    content = load_content("en-US")
+    steps = plan_steps(render([Say("clinic.speech")], content).plan, name_aliases(content))
     assert len(steps) == 1
     assert steps[0]["say"].startswith("The clinic's number is 0 8, 1 2 3, 2 6 4, 4 4.")
     assert "Uppen-vord" in steps[0]["say"] and "Öppenvård" not in steps[0]["say"]
@@ -335,32 +350,13 @@ def test_ssml_steps_speak_aliases_and_caption_the_written_words():
     assert "Rehab Öppenvård" in steps[0]["text"] and "Uppen" not in steps[0]["text"]
 
 
-def test_clip_captions_from_the_manifest(tmp_path: Path):
-    folder = tmp_path / "sv-SE"
-    folder.mkdir()
-    (folder / "manifest.json").write_text(json.dumps({
-        "clips": {"Hej hej.": {"file": "a1.mp3", "duration_ms": 900}},
-        "cues": {"count.1": {"file": "c1.mp3", "text": "ett"}},
-    }), encoding="utf-8")
-    captions = ClipCaptions(tmp_path)
-    assert captions("/audio/sv-SE/a1.mp3") == "Hej hej."
-    assert captions("https://cdn.example/base/sv-SE/c1.mp3") == "ett"
-    assert captions("/audio/sv-SE/unknown.mp3") == ""
-    assert captions("/audio/en-US/a1.mp3") == ""
-    assert captions("x") == ""
+def test_dialling_number_comes_from_the_content():
+    from skill.content import clinic_e164, load_content
 
-
-@pytest.mark.parametrize("phone, uri", [
-    ("08-123 264 44", "tel:+46812326444"),
-    ("+46 8 123 264 44", "tel:+46812326444"),
-    ("0046 8 123 264 44", "tel:+46812326444"),
-])
-def test_tel_uri(phone, uri):
-    assert tel_uri(phone) == uri
-
-
-def test_tel_uri_comes_from_the_content():
-    from skill.content import load_content
-
+    e164 = clinic_e164()
+    assert re.fullmatch(r"\+[1-9][0-9]{6,14}", e164), e164
     for locale in SUPPORTED_LOCALES:
-        assert tel_uri(load_content(locale).text("clinic.phone")) == "tel:+46812326444"
+        shown = load_content(locale).text("clinic.phone")
+        national = re.sub(r"\D", "", shown).lstrip("0")
+        assert e164.endswith(national), (locale, e164, shown)
+    assert e164 == "+46812326444"

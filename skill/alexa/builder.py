@@ -9,11 +9,9 @@ from ask_sdk_core.skill_builder import CustomSkillBuilder
 from ask_sdk_model.services import ApiClient
 
 from skill.alexa.handlers.interceptors import (
-    DeploymentInterceptor,
-    DialogueStateInterceptor,
-    LocaleInterceptor,
     RequestLogInterceptor,
     ResponseLogInterceptor,
+    TurnInterceptor,
 )
 from skill.alexa.handlers.requests import ErrorHandler, request_handlers
 from skill.alexa.persistence import make_persistence_adapter
@@ -45,8 +43,7 @@ def skill_builder(settings: Settings | None = None) -> CustomSkillBuilder:
     builder = CustomSkillBuilder(persistence_adapter=adapter, api_client=LazyApiClient())
     if settings.skill_id:
         builder.skill_id = settings.skill_id
-    for interceptor in (DeploymentInterceptor(settings, adapter), LocaleInterceptor(settings),
-                        DialogueStateInterceptor(), RequestLogInterceptor()):
+    for interceptor in (TurnInterceptor(settings, adapter), RequestLogInterceptor()):
         builder.add_global_request_interceptor(interceptor)
     builder.add_global_response_interceptor(ResponseLogInterceptor())
     for handler in request_handlers():

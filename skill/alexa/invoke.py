@@ -3,27 +3,32 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_model import RequestEnvelope
+
+from skill.core.playback import Answer
 
 
 class BadEnvelope(ValueError):
     """The input is not a request envelope the SDK can read."""
 
 
-@dataclass(frozen=True)
+@dataclass
 class FrontEnd:
-    """Our own front ends (console, web page) pass this as the invocation context.
+    """Our own front ends (console, web page, tests) pass this as the invocation context.
 
     They have no limit on ``<audio>`` tags, so a Swedish answer keeps one clip per
-    sentence and its pauses stay visible; Alexa's limit (5) applies otherwise.
+    sentence and its pauses stay visible; Alexa's limit (5) applies otherwise. The
+    skill appends each turn's :class:`~skill.core.playback.Answer` (the playback plan)
+    to ``answers``, so a front end never reads SSML back.
     """
 
     name: str
     audio_tag_limit: int | None = None
+    answers: list[Answer] = field(default_factory=list)
 
 
 MAX_NESTING = 64
@@ -72,3 +77,12 @@ def invoke(skill: CustomSkill, envelope: dict[str, Any],
         raise BadEnvelope(f"not a valid Alexa request envelope: {exc}") from exc
     response = skill.invoke(request_envelope=request_envelope, context=context)
     return skill.serializer.serialize(response)
+
+
+def invoke_answer(skill: CustomSkill, envelope: dict[str, Any], name: str,
+                  audio_tag_limit: int | None = None) -> tuple[dict[str, Any], Answer | None]:
+    """:func:`invoke` for our own front ends: the response and the turn's playback plan
+    (``None`` when the request has no answer, like a skill event)."""
+    front_end = FrontEnd(name, audio_tag_limit)
+    response = invoke(skill, envelope, front_end)
+    return response, (front_end.answers[-1] if front_end.answers else None)

@@ -120,3 +120,13 @@ def validate_all(content_dir: Path = CONTENT_DIR) -> None:
             if placeholders(text) - set(SPEECH_FIELDS) != \
                     placeholders(reference.strings[key]) - set(SPEECH_FIELDS):
                 raise ContentError(f"{locale}:{key}: placeholders differ from {reference.locale}")
+
+
+@cache
+def clinic_e164(content_dir: Path = CONTENT_DIR) -> str:
+    """The clinic's number for dialling (E.164, ``clinic.yaml``); the same in every locale."""
+    data = yaml.load((content_dir / "clinic.yaml").read_text(encoding="utf-8"), Loader=_LOADER)
+    number = data.get("e164") if isinstance(data, Mapping) else None
+    if not isinstance(number, str) or not number.startswith("+"):
+        raise ContentError("clinic.yaml needs e164: \"+<country><number>\"")
+    return number

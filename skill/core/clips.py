@@ -6,8 +6,8 @@ The library reads ``<audio_dir>/<locale>/manifest.json`` (written by
 :mod:`skill.frontends.audio_route` serves the folder). Without a base URL the URLs are
 site-relative (``/audio/...``), which suits the local web page but not a real Echo.
 
-:class:`ClipLibrary` also satisfies :class:`skill.core.speech.ClipSource` (``clip_url`` and
-``cue_url``), and :meth:`ClipLibrary.combine` joins many clips into one so an answer with
+:class:`ClipLibrary` satisfies :class:`skill.core.playback.ClipSource` (``lookup`` and
+``cue``), and :meth:`ClipLibrary.combine` joins many clips into one so an answer with
 more than 5 audio parts still fits Alexa's limit of 5 ``<audio>`` tags.
 """
 
@@ -21,9 +21,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-from skill.core.locales import SUPPORTED_LOCALES
+from skill.core.limits import MAX_AUDIO_TAGS
 from skill.resources import audio_dir
 
 log = logging.getLogger(__name__)
@@ -32,7 +31,6 @@ AUDIO_DIR = audio_dir()
 MANIFEST = "manifest.json"
 JOINED_DIR = "joined"
 DEFAULT_BASE_URL = "/audio"
-MAX_AUDIO_TAGS = 5
 
 _warned: set[str] = set()
 _warn_lock = threading.Lock()
@@ -59,6 +57,7 @@ class Clip:
     duration_ms: int
     text: str
     path: Path | None = None
+    engine: str | None = None
 
 
 class ClipLibrary:
@@ -117,7 +116,7 @@ class ClipLibrary:
         file = entry["file"]
         return Clip(url=f"{self.base_url}/{self.locale}/{file}",
                     duration_ms=int(entry.get("duration_ms", 0)), text=text,
-                    path=self.root / file)
+                    path=self.root / file, engine=entry.get("engine"))
 
     def lookup(self, text: str) -> Clip | None:
         """The clip that speaks exactly ``text`` (whitespace-insensitive), or None."""
@@ -130,7 +129,6 @@ class ClipLibrary:
         entry = self._cues.get(name)
         return self._clip(entry, entry.get("text", name)) if entry else None
 
-    # skill.core.speech.ClipSource
     def clip_url(self, text: str) -> str | None:
         clip = self.lookup(text)
         return clip.url if clip else None
@@ -186,50 +184,3 @@ class ClipLibrary:
             return list(parts)
         joined = self.combine(parts)
         return [joined] if joined else None
-
-
-class ClipCaptions:
-    """Clip URL -> the words it speaks, from each locale's ``manifest.json`` (read lazily).
-
-    Matches on ``<locale>/<file>`` so it works whatever the audio base URL is.
-    """
-
-    def __init__(self, audio_dir: Path | None = None) -> None:
-        self.audio_dir = Path(audio_dir) if audio_dir is not None else AUDIO_DIR
-        self._maps: dict[str, tuple[float, dict[str, str]]] = {}
-        self._lock = threading.Lock()
-
-    def _map(self, locale: str) -> dict[str, str]:
-        path = self.audio_dir / locale / "manifest.json"
-        try:
-            mtime = path.stat().st_mtime
-        except OSError:
-            return {}
-        with self._lock:
-            cached = self._maps.get(locale)
-            if cached and cached[0] == mtime:
-                return cached[1]
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        mapping: dict[str, str] = {}
-        for text, entry in (data.get("clips") or {}).items():
-            if isinstance(entry, Mapping) and entry.get("file"):
-                mapping[f"{locale}/{entry['file']}"] = text
-        for entry in (data.get("cues") or {}).values():
-            if isinstance(entry, Mapping) and entry.get("file"):
-                mapping[f"{locale}/{entry['file']}"] = str(entry.get("text") or "♪")
-        with self._lock:
-            self._maps[locale] = (mtime, mapping)
-        return mapping
-
-    def __call__(self, url: str) -> str:
-        parts = urlsplit(url).path.rstrip("/").split("/")
-        if len(parts) < 2:
-            return ""
-        for locale in SUPPORTED_LOCALES:
-            if locale in parts:
-                key = "/".join(parts[parts.index(locale):])
-                return self._map(locale).get(key, "")
-        return ""

@@ -1,7 +1,7 @@
 """The conversation as a small explicit state machine (pure Python, no ask-sdk).
 
 ``decide(state, event, facts)`` takes the current :class:`DialogueState`, what the user
-said (:class:`Event`) and what we know about them (:class:`UserFacts`), and returns a
+said (:class:`Event`) and what we know about them (:class:`Facts`), and returns a
 :class:`Decision`: the next state, the parts to say, the reprompt, a card, and the
 side effects the handler layer must carry out (persisting progress, reminders, ...).
 
@@ -14,10 +14,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from skill.core import stretch
+from skill.core.effects import (
+    ClearPlace,
+    CreateReminders,
+    DeleteData,
+    DeleteReminders,
+    Effect,
+    MarkCheckin,
+    RecordSession,
+    SavePlace,
+)
+from skill.core.limits import MAX_CLIP_MS
 from skill.core.parts import Cue, Part, Pause, Say, ref
+from skill.core.playback import Card
 from skill.core.progress import count_today_say, ordinal_key
 from skill.core.session_plan import AudioMode
 
@@ -32,7 +44,7 @@ INTENT_SECTIONS: dict[str, str] = {
     "ExercisesInfoIntent": "exercises",
     "SeekCareIntent": "seek_care",
 }
-MODES = ("menu", "info", "clinic", "stretch", "confirm_delete")
+MODES = ("menu", "info", "clinic", "stretch")
 PENDING = ("next_section", "offer_stretch", "repeat_number", "continue_place", "checkin",
            "reminders", "delete_data")
 
@@ -64,7 +76,7 @@ def part_from_dict(data: Any) -> Part:
         return Say(key, dict(params))
     if "pause" in data:
         ms = data["pause"]
-        if not isinstance(ms, int) or isinstance(ms, bool) or not 0 <= ms <= 240_000:
+        if not isinstance(ms, int) or isinstance(ms, bool) or not 0 <= ms <= MAX_CLIP_MS:
             raise ValueError("bad pause")
         return Pause(ms)
     if "cue" in data and isinstance(data["cue"], str):
@@ -139,9 +151,28 @@ class Event:
         return value if value else None
 
 
+class Facts(Protocol):
+    """What the dialogue may ask about the user (read lazily by the Alexa layer)."""
+
+    @property
+    def returning(self) -> bool: ...
+    @property
+    def place_today(self) -> Mapping[str, Any] | None: ...
+    @property
+    def checkin_due(self) -> bool: ...
+    @property
+    def sessions_today(self) -> int: ...
+    @property
+    def has_reminders(self) -> bool: ...
+    @property
+    def audio_mode(self) -> AudioMode: ...
+    @property
+    def booking_url(self) -> str | None: ...
+
+
 @dataclass(frozen=True)
 class UserFacts:
-    """What the handler layer knows about the user before the dialogue decides."""
+    """Facts known up front (tests, the fuzzer); satisfies :class:`Facts`."""
 
     returning: bool = False
     place_today: Mapping[str, Any] | None = None
@@ -155,14 +186,6 @@ class UserFacts:
     """The deployment's online booking page (``Settings.booking_url``), for the card."""
 
 
-@dataclass(frozen=True)
-class Card:
-    """A simple card in the Alexa app: a title and lines of text."""
-
-    title: Say
-    lines: tuple[Say, ...]
-
-
 @dataclass
 class Decision:
     """What to do this turn. ``reprompt is None`` ends the session."""
@@ -171,10 +194,9 @@ class Decision:
     speech: list[Part]
     reprompt: list[Part] | None
     card: Card | None = None
-    effects: list[str] = field(default_factory=list)
-    """For the handler layer: ``save_place``, ``clear_place``, ``record_completed``,
-    ``mark_checkin``, ``create_reminders``, ``delete_reminders``, ``delete_data``.
-    Outcomes that change the words are inserted before the last part of ``speech``."""
+    effects: list[Effect] = field(default_factory=list)
+    """What the Alexa layer must carry out (:mod:`skill.core.effects`); the words its
+    outcome adds are put before the last part of ``speech`` by ``effects.finish``."""
 
     @property
     def ends_session(self) -> bool:
@@ -312,13 +334,13 @@ STRETCH_EVENTS: dict[str, str] = {
 }
 
 
-def _stretch_step(state: DialogueState, step: stretch.Step, facts: UserFacts) -> Decision:
+def _stretch_step(state: DialogueState, step: stretch.Step, facts: Facts) -> Decision:
     """Turn a stretch step into a decision: keep going, stop (keep place) or finish."""
     parts = list(step.parts)
-    state.stretch = step.state.to_dict()
+    place = state.stretch = step.state.to_dict()
     if step.stopped:
         state.mode, state.pending = "menu", None
-        effects = [] if step.state.finished else ["save_place"]
+        effects: list[Effect] = [] if step.state.finished else [SavePlace(place)]
         return Decision(state=state, speech=parts, reprompt=None, effects=effects)
     if step.finished:
         count = facts.sessions_today + 1
@@ -332,15 +354,15 @@ def _stretch_step(state: DialogueState, step: stretch.Step, facts: UserFacts) ->
             state.pending = "reminders"
             offer = Say("reminders.offer")
             decision = _ask(state, [*parts, offer], [offer])
-        decision.effects.append("record_completed")
+        decision.effects.append(RecordSession())
         return decision
     state.mode, state.pending = "stretch", None
     decision = _ask(state, parts, step.reprompt, remember=False)
-    decision.effects.append("save_place")
+    decision.effects.append(SavePlace(place))
     return decision
 
 
-def _start_stretch(state: DialogueState, facts: UserFacts, hold: object = None,
+def _start_stretch(state: DialogueState, facts: Facts, hold: object = None,
                    only: object = None) -> Decision:
     step = stretch.start(hold_seconds=hold if hold not in (None, "") else None,
                          only=only if only not in (None, "") else None,
@@ -348,7 +370,7 @@ def _start_stretch(state: DialogueState, facts: UserFacts, hold: object = None,
     return _stretch_step(state, step, facts)
 
 
-def _in_stretch(state: DialogueState, event: Event, facts: UserFacts) -> Decision | None:
+def _in_stretch(state: DialogueState, event: Event, facts: Facts) -> Decision | None:
     """Route an event inside a running session; ``None`` means "leave the session"."""
     try:
         current = stretch.StretchState.from_dict(state.stretch)
@@ -373,7 +395,7 @@ def _in_stretch(state: DialogueState, event: Event, facts: UserFacts) -> Decisio
     return _stretch_step(state, step, facts)
 
 
-def _launch(facts: UserFacts) -> Decision:
+def _launch(facts: Facts) -> Decision:
     state = DialogueState()
     if facts.place_today:
         try:
@@ -389,7 +411,7 @@ def _launch(facts: UserFacts) -> Decision:
         state.pending = "checkin"
         decision = _ask(state, [Say("progress.checkin_question")],
                         [Say("progress.checkin_reprompt")])
-        decision.effects.append("mark_checkin")
+        decision.effects.append(MarkCheckin())
         return decision
     welcome = "welcome.back" if facts.returning else "welcome.first"
     return _ask(state, [Say(welcome)], [Say("welcome.reprompt")])
@@ -399,7 +421,7 @@ def _launch(facts: UserFacts) -> Decision:
 ANSWERED_QUESTIONS = ("continue_place", "checkin", "reminders", "offer_stretch", "delete_data")
 
 
-def _answer(state: DialogueState, yes: bool, facts: UserFacts) -> Decision | None:
+def _answer(state: DialogueState, yes: bool, facts: Facts) -> Decision | None:
     """Yes/no (or "continue"/"start fresh") to the questions that are not about sections."""
     pending = state.pending
     if pending == "continue_place":
@@ -409,21 +431,21 @@ def _answer(state: DialogueState, yes: bool, facts: UserFacts) -> Decision | Non
                                                         mode=facts.audio_mode), facts)
         decision = _menu(state)
         state.stretch = None
-        decision.effects.append("clear_place")
+        decision.effects.append(ClearPlace())
         return decision
     if pending == "checkin":
         return _menu(state, [Say("progress.checkin_better" if yes
                                  else "progress.checkin_not_better")])
     if pending == "reminders":
-        return _confirmed(state, yes, "create_reminders", Say("reminders.declined"))
+        return _confirmed(state, yes, CreateReminders(), Say("reminders.declined"))
     if pending == "offer_stretch" and yes:
         return _start_stretch(state, facts)
     if pending == "delete_data":
-        return _confirmed(state, yes, "delete_data", Say("privacy.kept"))
+        return _confirmed(state, yes, DeleteData(), Say("privacy.kept"))
     return None
 
 
-def _confirmed(state: DialogueState, yes: bool, effect: str, declined: Say) -> Decision:
+def _confirmed(state: DialogueState, yes: bool, effect: Effect, declined: Say) -> Decision:
     """Back to the menu after a yes/no: a yes carries out ``effect`` (its outcome is
     spoken before the menu question), a no says ``declined``."""
     if not yes:
@@ -433,14 +455,15 @@ def _confirmed(state: DialogueState, yes: bool, effect: str, declined: Say) -> D
     return decision
 
 
-def decide(state: DialogueState, event: Event, facts: UserFacts | None = None) -> Decision:
+def decide(state: DialogueState, event: Event, facts: Facts | None = None) -> Decision:
     """The one place where the conversation moves on."""
     facts = facts or UserFacts()
     name = event.name
     if name == LAUNCH:
         return _launch(facts)
     if name == SESSION_ENDED:
-        effects = ["save_place"] if state.mode == "stretch" and state.stretch else []
+        effects: list[Effect] = [SavePlace(state.stretch)] \
+            if state.mode == "stretch" and state.stretch else []
         return Decision(state=state, speech=[], reprompt=None, effects=effects)
     if state.mode == "stretch" and state.stretch:
         decision = _in_stretch(state, event, facts)
@@ -473,7 +496,7 @@ def decide(state: DialogueState, event: Event, facts: UserFacts | None = None) -
         return _ask(state, [Say("privacy.delete_confirm")], [Say("privacy.delete_reprompt")])
     if name == "StopRemindersIntent":
         decision = _menu(state)
-        decision.effects.append("delete_reminders")
+        decision.effects.append(DeleteReminders())
         return decision
     if name in ("AMAZON.StopIntent", "AMAZON.CancelIntent"):
         return _goodbye(state)

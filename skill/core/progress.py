@@ -19,15 +19,13 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from skill.core.limits import CHECKIN_AFTER_DAYS, DAILY_TARGET
 from skill.core.parts import Say
 
 log = logging.getLogger(__name__)
 
 VERSION = 1
-DAILY_TARGET = 4  # leaflet: 4-5 times a day
-DAILY_MAX = 5
 KEEP_DAYS = 60  # completed-session counts older than this are dropped
-CHECKIN_AFTER_DAYS = 21  # leaflet: no better within three to four weeks -> physiotherapist
 CHECKIN_EVERY_DAYS = 7
 MAX_ORDINAL = 5  # content has progress.ordinal.1 .. progress.ordinal.5
 MAX_REMINDERS = 10

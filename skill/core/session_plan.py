@@ -2,7 +2,7 @@
 
 Pure Python (no ask-sdk). One :class:`Segment` is the content of one Alexa response:
 setup words, timed holds with cues, and a closing question (or the finishing words).
-Every number that decides how much fits in one response lives in :class:`AlexaLimits`;
+Every number that decides how much fits in one response lives in :mod:`skill.core.limits`;
 see ``docs/stretch-timing.md`` for the reasoning.
 
 Timing is approximate by design: spoken cues are placed as if each short sentence took a
@@ -19,18 +19,17 @@ from enum import StrEnum
 from functools import cache
 
 from skill.content import Content, load_content
+from skill.core.limits import (  # noqa: F401  (re-exported: the planner's vocabulary)
+    EXERCISES,
+    HOLD_DEFAULT,
+    HOLD_MAX,
+    HOLD_MIN,
+    LIMITS,
+    REPS,
+    AlexaLimits,
+)
 from skill.core.locales import ALEXA_LOCALES, SUPPORTED_LOCALES
 from skill.core.parts import Cue, Part, Pause, Say, parts_key
-
-# --- The leaflet (the only medical source) --------------------------------------------
-EXERCISES: tuple[int, ...] = (1, 2, 3)
-"""The leaflet's three exercises, in order."""
-REPS = 3
-"""'upprepa 3 ggr/tillfälle': three holds of each exercise per session."""
-HOLD_MIN = 20
-HOLD_MAX = 30
-"""'Håll kvar 20-30 sek'."""
-HOLD_DEFAULT = 30
 
 # --- Our own pacing choices (not medical advice, just timing) ---------------------------
 REST_MS = 5_000
@@ -46,35 +45,6 @@ NOMINAL_COUNT_MS = 600
 """Assumed length of one spoken count number; each number starts one second apart."""
 
 
-@dataclass(frozen=True)
-class AlexaLimits:
-    """Every Alexa limit (and our estimate constants) the plan must respect, in one place."""
-
-    max_response_seconds: float = 240.0
-    """All speech and audio in one response (outputSpeech / APLA)."""
-    max_reprompt_seconds: float = 90.0
-    max_break_ms: int = 10_000
-    """One SSML ``<break>``; :mod:`skill.core.speech` splits longer Pause parts."""
-    max_pause_ms: int = 10_000
-    """Longest single Pause the planner emits (one break each; no splitting needed)."""
-    max_audio_tags: int = 5
-    """``<audio>`` tags per response (older docs; newer ones do not contradict it)."""
-    max_ssml_chars: int = 8_000
-    words_per_second: float = 2.2
-    """Conservative (slow) speaking rate for estimates."""
-    sentence_overhead_seconds: float = 0.3
-    """Added per spoken sentence (clip lead-in, prosody pause)."""
-    cue_seconds: float = 1.0
-    """Assumed length of one cue tone clip."""
-    prefix_reserve_seconds: float = 30.0
-    """Head room kept free in every segment for words the state machine puts before it."""
-
-    @property
-    def segment_budget_seconds(self) -> float:
-        return self.max_response_seconds - self.prefix_reserve_seconds
-
-
-LIMITS = AlexaLimits()
 
 
 class AudioMode(StrEnum):
@@ -105,24 +75,20 @@ class PlanError(ValueError):
 # --- Estimates -----------------------------------------------------------------------------
 
 
-def _say_seconds(text: str, limits: AlexaLimits) -> float:
-    return len(text.split()) / limits.words_per_second + limits.sentence_overhead_seconds
-
-
 def estimate_seconds(parts: Iterable[Part], content: Content,
                      limits: AlexaLimits = LIMITS) -> float:
     """Conservative playing time of ``parts`` in ``content.locale``."""
     total = 0.0
     for part in parts:
         if isinstance(part, Say):
-            total += _say_seconds(content.text(part.key, **part.params), limits)
+            total += limits.say_seconds(content.text(part.key, **part.params))
         elif isinstance(part, Pause):
             total += part.ms / 1000
         elif isinstance(part, Cue):
             seconds = limits.cue_seconds
             key = f"cue.{part.name}"
             if content.has(key):  # spoken as words when no tone clip is available
-                seconds = max(seconds, _say_seconds(content.text(key), limits))
+                seconds = max(seconds, limits.say_seconds(content.text(key)))
             total += seconds
         else:  # pragma: no cover - the Part union is closed
             raise TypeError(f"unknown part {part!r}")

@@ -10,23 +10,21 @@ from __future__ import annotations
 
 import json
 import time
-import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TextIO
 
 from skill.alexa.builder import build_skill
 from skill.alexa.envelopes import LocalDevice, slot_json
-from skill.alexa.invoke import FrontEnd, invoke
-from skill.core.clips import ClipCaptions
-from skill.core.speech import ssml_to_text
+from skill.alexa.invoke import invoke_answer
+from skill.core.playback import Answer, ClipStep, CueStep, Plan, Silence
 from skill.nlu import Resolver
 
 LAUNCH_WORDS = ("open", "start", "launch", "öppna", "starta")
 
 
 @dataclass
-class Turn:
+class Exchange:
     """One exchange: what was typed, how it was understood, and what came back."""
 
     utterance: str | None
@@ -34,22 +32,17 @@ class Turn:
     slots: dict[str, Any]
     request: dict[str, Any]
     response: dict[str, Any]
-    text: str
+    answer: Answer | None
+
+    @property
+    def text(self) -> str:
+        return self.answer.speech.text if self.answer else ""
 
     def to_json(self) -> str:
         return json.dumps({
             "utterance": self.utterance, "intent": self.intent, "slots": self.slots,
             "request": self.request, "response": self.response, "text": self.text,
         }, ensure_ascii=False)
-
-    @property
-    def ssml(self) -> str:
-        speech = (self.response.get("response") or {}).get("outputSpeech") or {}
-        return speech.get("ssml") or speech.get("text") or ""
-
-    @property
-    def card(self) -> dict[str, Any] | None:
-        return (self.response.get("response") or {}).get("card")
 
     @property
     def session_open(self) -> bool:
@@ -100,27 +93,25 @@ class Speaker:
 class ConsoleSession:
     """A simulated Alexa device talking to the Skill in-process."""
 
-    def __init__(self, locale: str, user: str = "local-console", skill: Any = None) -> None:
+    def __init__(self, locale: str, user: str = "local-console", skill: Any = None,
+                 front_end: str = "console") -> None:
         self.locale = locale
         self.skill = skill or build_skill()
         self.resolver = Resolver.for_locale(locale)
         self.device = LocalDevice(locale=locale, user_id=f"amzn1.ask.account.{user}")
         self.invocation = self.resolver.invocation_name.lower()
-        self.captions = ClipCaptions()
-        self.front_end = FrontEnd("console")
+        self.front_end = front_end
 
     def _run(self, utterance: str | None, intent: str | None, slots: dict[str, Any],
-             envelope: dict[str, Any]) -> Turn:
-        response = invoke(self.skill, envelope, self.front_end)
+             envelope: dict[str, Any]) -> Exchange:
+        response, answer = invoke_answer(self.skill, envelope, self.front_end)
         self.device.absorb(response)
-        turn = Turn(utterance, intent, slots, envelope, response, "")
-        turn.text = ssml_to_text(turn.ssml, self.captions)
-        return turn
+        return Exchange(utterance, intent, slots, envelope, response, answer)
 
-    def launch(self) -> Turn:
+    def launch(self) -> Exchange:
         return self._run(None, "LaunchRequest", {}, self.device.launch())
 
-    def end(self) -> Turn | None:
+    def end(self) -> Exchange | None:
         if self.device.session_id is None:
             return None
         return self._run(None, "SessionEndedRequest", {}, self.device.session_ended())
@@ -130,7 +121,11 @@ class ConsoleSession:
         return words == self.invocation or (
             words.split(" ", 1)[0] in LAUNCH_WORDS and self.invocation in words)
 
-    def say(self, utterance: str) -> Turn:
+    def send_intent(self, intent: str) -> Exchange:
+        """Send ``intent`` straight to the Skill (the page's control buttons)."""
+        return self._run(None, intent, {}, self.device.intent(intent))
+
+    def say(self, utterance: str) -> Exchange:
         """Resolve ``utterance`` like Alexa's NLU would and send it to the Skill."""
         if self.device.session_id is None and self.is_launch_phrase(utterance):
             turn = self.launch()
@@ -147,91 +142,86 @@ class ConsoleSession:
         return self._run(utterance, resolution.intent, slots_out, envelope)
 
 
-def play(ssml: str, out: TextIO, fast: bool, sleep: Callable[[float], None] = time.sleep,
-         caption: Callable[[str], str] | None = None, speaker: Speaker | None = None) -> None:
-    """Print the words of ``ssml``, waiting out its breaks with a countdown.
+class _Printer:
+    """Prints words line by line and waits out pauses with a countdown."""
 
-    ``caption`` gives the words of a pre-rendered clip; ``speaker`` plays clips and text
-    aloud (``--speak``).
-    """
-    try:
-        root = ET.fromstring(ssml)
-    except ET.ParseError:
-        out.write(ssml + "\n")
-        return
-    line: list[str] = []
-    pending_ms = 0
+    def __init__(self, out: TextIO, fast: bool, sleep: Callable[[float], None],
+                 speaker: Speaker | None) -> None:
+        self.out, self.fast, self.sleep, self.speaker = out, fast, sleep, speaker
+        self.line: list[str] = []
+        self.pending_ms = 0
 
-    def flush_words() -> None:
-        text = " ".join("".join(line).split())
+    def write_line(self, text: str) -> None:
+        self.out.write(text + "\n")
+        self.out.flush()
+
+    def flush(self) -> None:
+        text = " ".join(" ".join(self.line).split())
+        self.line.clear()
         if text:
-            out.write(text + "\n")
-            out.flush()
-            if speaker is not None:
-                speaker.say_text(text)
-        line.clear()
+            self.write_line(text)
+            if self.speaker is not None:
+                self.speaker.say_text(text)
 
-    def wait() -> None:
-        nonlocal pending_ms
-        seconds = round(pending_ms / 1000)
-        pending_ms = 0
-        if fast or seconds <= 0:
+    def wait(self) -> None:
+        seconds, self.pending_ms = round(self.pending_ms / 1000), 0
+        if self.fast or seconds <= 0:
             return
         for left in range(seconds, 0, -1):
-            out.write(f"\r  ... {left:2d} s ")
-            out.flush()
-            sleep(1)
-        out.write("\r" + " " * 14 + "\r")
-        out.flush()
+            self.out.write(f"\r  ... {left:2d} s ")
+            self.out.flush()
+            self.sleep(1)
+        self.out.write("\r" + " " * 14 + "\r")
+        self.out.flush()
 
-    def walk(element: ET.Element) -> None:
-        nonlocal pending_ms
-        if element.tag == "audio":
-            if pending_ms:
-                flush_words()
-                wait()
-            words = caption(element.get("src", "")) if caption else ""
-            if speaker is not None:
-                flush_words()
-                line.append(words)
-                text = " ".join("".join(line).split())
-                if text:
-                    out.write(text + "\n")
-                    out.flush()
-                line.clear()
-                speaker.play_clip(element.get("src", ""))
-            else:
-                line.append(" " + words + " ")
-        elif element.tag == "break":
-            flush_words()
-            time_attr = element.get("time", "0ms")
-            pending_ms += int(float(time_attr[:-2])) if time_attr.endswith("ms") \
-                else int(float(time_attr.rstrip("s")) * 1000)
+    def pause(self, ms: int) -> None:
+        self.flush()
+        self.pending_ms += ms
+
+    def words(self, text: str) -> None:
+        if self.pending_ms:
+            self.wait()
+        self.line.append(text)
+
+    def clip(self, url: str, text: str) -> None:
+        if self.pending_ms:
+            self.flush()
+            self.wait()
+        if self.speaker is None:
+            self.line.append(text)
+            return
+        self.flush()
+        if text.strip():
+            self.write_line(" ".join(text.split()))
+        self.speaker.play_clip(url)
+
+
+def play(plan: Plan, out: TextIO, fast: bool, sleep: Callable[[float], None] = time.sleep,
+         speaker: Speaker | None = None) -> None:
+    """Print the words of ``plan``, waiting out its pauses with a countdown.
+
+    ``speaker`` plays clips and says text aloud (``--speak``).
+    """
+    printer = _Printer(out, fast, sleep, speaker)
+    for step in plan.steps:
+        if isinstance(step, Silence):
+            printer.pause(step.duration_ms)
+        elif isinstance(step, ClipStep | CueStep) and step.url:
+            printer.clip(step.url, step.text)
         else:
-            if pending_ms and (element.text or "").strip():
-                wait()
-            if element.text and element.text.strip():
-                line.append(element.text)
-            for child in element:
-                walk(child)
-        if element.tail and element.tail.strip():
-            if pending_ms:
-                wait()
-            line.append(element.tail)
-
-    walk(root)
-    flush_words()
-    wait()
+            printer.words(step.text)
+    printer.flush()
+    printer.wait()
 
 
-def _show(turn: Turn, out: TextIO, fast: bool, caption: Callable[[str], str] | None = None,
-          speaker: Speaker | None = None) -> None:
-    play(turn.ssml, out, fast, caption=caption, speaker=speaker)
-    card = turn.card
+def _show(turn: Exchange, out: TextIO, fast: bool, speaker: Speaker | None = None) -> None:
+    if turn.answer is None:
+        return
+    play(turn.answer.speech, out, fast, speaker=speaker)
+    card = turn.answer.card
     if card:
-        body = card.get("content") or card.get("text") or ""
-        out.write(f"[card] {card.get('title', '')}\n")
-        for card_line in body.splitlines():
+        out.write(f"[card] {card.title}\n")
+        for card_line in card.body.splitlines():
             out.write(f"       {card_line}\n")
     out.flush()
 
@@ -246,12 +236,12 @@ def run_chat(locale: str, as_json: bool, fast: bool, speak: bool, user: str,
         stdout.write((speaker.describe() if speaker else
                       "(--speak: no sound player found; showing text only)") + "\n")
 
-    def emit(turn: Turn) -> None:
+    def emit(turn: Exchange) -> None:
         if as_json:
             stdout.write(turn.to_json() + "\n")
             stdout.flush()
         else:
-            _show(turn, stdout, fast, session.captions, speaker)
+            _show(turn, stdout, fast, speaker)
 
     emit(session.launch())
     while True:

@@ -11,12 +11,12 @@ from ask_sdk_model import Response
 
 from skill.alexa.handlers.respond import build_response, respond, slot_ids
 from skill.alexa.handlers.user import forget_user
+from skill.alexa.turn import turn_of
 from skill.core.dialogue import (
     INTENT_SECTIONS,
     LAUNCH,
     SESSION_ENDED,
     Decision,
-    DialogueState,
     Event,
 )
 from skill.core.parts import Say
@@ -145,13 +145,7 @@ class ErrorHandler(AbstractExceptionHandler):
 
     def handle(self, handler_input: HandlerInput, exception: Exception) -> Response:
         log.exception("error while handling a request: %s", exception)
-        attrs = handler_input.attributes_manager.request_attributes
-        if "content" not in attrs:
-            from skill.content import load_content
-            from skill.core.locales import DEFAULT_LOCALE
-
-            attrs["content"] = load_content(DEFAULT_LOCALE)
-        state = attrs.get("state") or DialogueState()
+        state = turn_of(handler_input).state
         decision = Decision(state=state, speech=[Say("error.general")],
                             reprompt=[Say("menu.reprompt")])
         return build_response(handler_input, decision)

@@ -1,6 +1,6 @@
 """What the skill knows about the user (progress, time zone) and the side effects it runs.
 
-The dialogue is pure: it gets :class:`skill.core.dialogue.UserFacts` before deciding and names
+The dialogue is pure: it gets :class:`skill.core.dialogue.Facts` before deciding and names
 its side effects in ``Decision.effects``; this module reads and writes the persistent
 progress (through the skill's ``AbstractPersistenceAdapter``) and calls the Reminders API.
 A storage or API failure never stops the answer: the user hears what went wrong.
@@ -9,15 +9,17 @@ A storage or API failure never stops the answer: the user hears what went wrong.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from functools import cached_property
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from ask_sdk_core.exceptions import PersistenceException
 from ask_sdk_core.handler_input import HandlerInput
 
-from skill.alexa.handlers.interceptors import pseudonym, session_attributes
+from skill.alexa.handlers.interceptors import pseudonym
 from skill.alexa.persistence import update_attributes
 from skill.alexa.reminders import (
     DEFAULT_TIMES,
@@ -27,18 +29,26 @@ from skill.alexa.reminders import (
     delete_reminders,
     fetch_time_zone,
 )
-from skill.config import Settings
+from skill.alexa.turn import session_attributes, turn_of
 from skill.content import load_content
 from skill.core import progress as prog
-from skill.core.dialogue import Decision, UserFacts
-from skill.core.parts import Part, Say
+from skill.core.dialogue import Facts
+from skill.core.effects import (
+    ClearPlace,
+    CreateReminders,
+    DeleteData,
+    Effect,
+    MarkCheckin,
+    Outcome,
+    RecordSession,
+    ReminderResult,
+    SavePlace,
+)
 from skill.core.session_plan import AudioMode, mode_for_locale
 
 log = logging.getLogger(__name__)
 
 TZ_ATTR = "tz"
-PERMISSION_CARD_ATTR = "ask_reminder_permission"
-STORAGE_FAILED_ATTR = "storage_failed"
 
 
 def _now(handler_input: HandlerInput) -> datetime:
@@ -49,7 +59,7 @@ def _now(handler_input: HandlerInput) -> datetime:
 
 
 def _adapter(handler_input: HandlerInput) -> AbstractPersistenceAdapter | None:
-    return handler_input.attributes_manager.request_attributes.get("adapter")
+    return turn_of(handler_input).storage
 
 
 def user_timezone(handler_input: HandlerInput, locale: str) -> ZoneInfo:
@@ -62,28 +72,25 @@ def user_timezone(handler_input: HandlerInput, locale: str) -> ZoneInfo:
         if system.api_endpoint and system.api_access_token:
             device = getattr(system.device, "device_id", None)
             name = fetch_time_zone(handler_input.service_client_factory, device)
-    settings = handler_input.attributes_manager.request_attributes.get("settings")
     zone = prog.resolve_timezone(name, locale,
-                                 default=(settings or Settings()).default_timezone)
+                                 default=turn_of(handler_input).settings.default_timezone)
     if isinstance(session, dict):
         session[TZ_ATTR] = zone.key
     return zone
 
 
 def load_progress(handler_input: HandlerInput) -> prog.Progress | None:
-    """The user's stored progress; ``None`` when there is no storage or it failed."""
+    """The user's stored progress; ``None`` when there is no storage.
+
+    Raises :class:`PersistenceException` when the storage could not be read.
+    """
     if _adapter(handler_input) is None:
         return None
-    try:
-        return prog.load_progress(handler_input.attributes_manager.persistent_attributes)
-    except PersistenceException as exc:
-        log.warning("could not read progress: %s", exc)
-        handler_input.attributes_manager.request_attributes[STORAGE_FAILED_ATTR] = True
-        return None
+    return prog.load_progress(handler_input.attributes_manager.persistent_attributes)
 
 
 class StoredFacts:
-    """:class:`skill.core.dialogue.UserFacts`, read from storage only when the dialogue asks.
+    """:class:`skill.core.dialogue.Facts`, read from storage only when the dialogue asks.
 
     Most turns (reading the leaflet, the clinic) never look at progress, so they cost no
     storage read; a launch or the end of a stretch session does.
@@ -92,13 +99,20 @@ class StoredFacts:
     def __init__(self, handler_input: HandlerInput, audio_mode: AudioMode) -> None:
         self._handler_input = handler_input
         self.audio_mode = audio_mode
+        self.storage_failed = False
+        """The stored progress could not be read (the answer says it was not saved)."""
 
     @cached_property
     def _stored(self) -> tuple[prog.Progress, datetime, ZoneInfo] | None:
-        progress = load_progress(self._handler_input)
+        try:
+            progress = load_progress(self._handler_input)
+        except PersistenceException as exc:
+            log.warning("could not read progress: %s", exc)
+            self.storage_failed = True
+            return None
         if progress is None:
             return None
-        locale = self._handler_input.attributes_manager.request_attributes["locale"]
+        locale = turn_of(self._handler_input).locale
         return progress, _now(self._handler_input), user_timezone(self._handler_input, locale)
 
     @property
@@ -123,19 +137,18 @@ class StoredFacts:
 
     @property
     def booking_url(self) -> str | None:
-        settings = self._handler_input.attributes_manager.request_attributes.get("settings")
-        return settings.booking_url if settings is not None else None
+        return turn_of(self._handler_input).settings.booking_url
 
 
-def load_facts(handler_input: HandlerInput) -> UserFacts:
+def load_facts(handler_input: HandlerInput) -> StoredFacts:
     """Facts for the dialogue, read lazily; empty when storage is off or unreadable."""
-    locale = handler_input.attributes_manager.request_attributes["locale"]
+    locale = turn_of(handler_input).locale
     # English cues are spoken words ("Now." "Release."), not tone clips: TEXT mode.
     mode = mode_for_locale(locale, cue_clips=False)
-    return StoredFacts(handler_input, mode)  # type: ignore[return-value]
+    return StoredFacts(handler_input, mode)
 
 
-def _update(handler_input: HandlerInput, change) -> bool:
+def _update(handler_input: HandlerInput, change: Callable[[prog.Progress], object]) -> bool:
     """Apply ``change(progress)`` in one transaction; False (and logged) on failure."""
     adapter = _adapter(handler_input)
     if adapter is None:
@@ -159,37 +172,50 @@ def _reminder_locale(locale: str) -> str:
     return locale if locale.startswith("en-") else "en-GB"
 
 
-def _reminders(handler_input: HandlerInput, create: bool, tz: ZoneInfo) -> list[Part]:
-    attrs = handler_input.attributes_manager.request_attributes
+def _reminder_client(handler_input: HandlerInput) -> Any:
     if not handler_input.request_envelope.context.system.api_endpoint:
-        log.info("reminders: no Alexa API behind this front end")
-        return [Say("reminders.error")]
+        raise ReminderError("unavailable", "no Alexa API behind this front end")
+    return handler_input.service_client_factory.get_reminder_management_service()
+
+
+def _create_reminders(handler_input: HandlerInput, tz: ZoneInfo) -> Outcome:
+    client = _reminder_client(handler_input)
+    locale = _reminder_locale(turn_of(handler_input).locale)
+    text = load_content(locale).text("reminders.spoken_text")
+    tokens = create_daily_reminders(client, DEFAULT_TIMES, tz.key, locale, text,
+                                    now=_now(handler_input))
+    saved = _update(handler_input, lambda p: prog.set_reminder_ids(p, tokens))
+    return Outcome(reminders=ReminderResult.CREATED, reminder_ids_saved=saved)
+
+
+def _delete_reminders(handler_input: HandlerInput) -> Outcome:
+    client = _reminder_client(handler_input)
+    known: list[str] = []
+
+    def forget(p: prog.Progress) -> None:
+        known.extend(prog.clear_reminder_ids(p))
+
+    _update(handler_input, forget)
+    deleted = delete_reminders(client, known) if known else delete_all_reminders(client)
+    return Outcome(reminders=ReminderResult.STOPPED if deleted else ReminderResult.NONE_TO_STOP)
+
+
+_REMINDER_ERRORS = {"permission": ReminderResult.NEED_PERMISSION,
+                    "rate_limited": ReminderResult.RATE_LIMITED}
+
+
+def _reminders(handler_input: HandlerInput, effect: Effect, tz: ZoneInfo) -> Outcome:
+    """Create or delete the reminders; a failure is an outcome, never an exception."""
     try:
-        client = handler_input.service_client_factory.get_reminder_management_service()
-        if create:
-            locale = _reminder_locale(attrs["locale"])
-            text = load_content(locale).text("reminders.spoken_text")
-            tokens = create_daily_reminders(client, DEFAULT_TIMES, tz.key, locale, text,
-                                            now=_now(handler_input))
-            saved = _update(handler_input, lambda p: prog.set_reminder_ids(p, tokens))
-            return [Say("reminders.created")] + ([] if saved else [Say("progress.not_saved")])
-        known: list[str] = []
-
-        def forget(p: prog.Progress) -> None:
-            known.extend(prog.clear_reminder_ids(p))
-
-        _update(handler_input, forget)
-        deleted = delete_reminders(client, known) if known else delete_all_reminders(client)
-        return [Say("reminders.stopped" if deleted else "reminders.none_to_stop")]
+        if isinstance(effect, CreateReminders):
+            return _create_reminders(handler_input, tz)
+        return _delete_reminders(handler_input)
     except ReminderError as exc:
         log.warning("reminders: %s", exc.kind)
-        if exc.kind == "permission":
-            attrs[PERMISSION_CARD_ATTR] = True
-            return [Say("reminders.need_permission")]
-        return [Say("reminders.rate_limited" if exc.kind == "rate_limited" else "reminders.error")]
+        return Outcome(reminders=_REMINDER_ERRORS.get(exc.kind, ReminderResult.UNAVAILABLE))
     except Exception as exc:  # no API client / endpoint (console): say so, never crash
         log.warning("reminders unavailable: %s", exc)
-        return [Say("reminders.error")]
+        return Outcome(reminders=ReminderResult.UNAVAILABLE)
 
 
 def forget_user(handler_input: HandlerInput) -> bool:
@@ -206,33 +232,47 @@ def forget_user(handler_input: HandlerInput) -> bool:
     return True
 
 
-def run_effects(handler_input: HandlerInput, decision: Decision) -> None:
-    """Carry out the decision's side effects; words they add go before its last part."""
-    if not decision.effects:
-        return
-    attrs = handler_input.attributes_manager.request_attributes
+def _progress_change(effect: Effect, now: datetime, tz: ZoneInfo
+                     ) -> Callable[[prog.Progress], object] | None:
+    """The change an effect makes to the stored progress (``None``: not a progress effect)."""
+    if isinstance(effect, SavePlace):
+        place = dict(effect.place)
+        return lambda p: prog.save_place(p, place, now, tz)
+    if isinstance(effect, ClearPlace):
+        return prog.clear_place
+    if isinstance(effect, RecordSession):
+        return lambda p: prog.record_completed(p, now, tz)
+    if isinstance(effect, MarkCheckin):
+        return lambda p: prog.mark_checkin_asked(p, now, tz)
+    return None
+
+
+def _run_one(handler_input: HandlerInput, effect: Effect, now: datetime, tz: ZoneInfo
+             ) -> Outcome:
+    change = _progress_change(effect, now, tz)
+    if change is not None:
+        return Outcome(saved=_update(handler_input, change))
+    if isinstance(effect, DeleteData):
+        return Outcome(deleted=forget_user(handler_input))
+    return _reminders(handler_input, effect, tz)
+
+
+def _merge(total: Outcome, one: Outcome) -> Outcome:
+    return Outcome(
+        saved=total.saved and one.saved,
+        reminders=one.reminders or total.reminders,
+        reminder_ids_saved=total.reminder_ids_saved and one.reminder_ids_saved,
+        deleted=one.deleted if one.deleted is not None else total.deleted,
+    )
+
+
+def run_effects(handler_input: HandlerInput, effects: Sequence[Effect], facts: Facts) -> Outcome:
+    """Carry out ``effects`` in order and report what happened (never words)."""
+    outcome = Outcome(saved=not getattr(facts, "storage_failed", False))
+    if not effects:
+        return outcome
     now = _now(handler_input)
-    tz = user_timezone(handler_input, attrs["locale"])
-    extra: list[Part] = []
-    stretch_state = decision.state.stretch
-    saved = True
-    for effect in decision.effects:
-        if effect == "save_place" and stretch_state:
-            saved &= _update(handler_input, lambda p: prog.save_place(p, stretch_state, now, tz))
-        elif effect == "clear_place":
-            saved &= _update(handler_input, prog.clear_place)
-        elif effect == "record_completed":
-            saved &= _update(handler_input, lambda p: prog.record_completed(p, now, tz))
-        elif effect == "mark_checkin":
-            saved &= _update(handler_input, lambda p: prog.mark_checkin_asked(p, now, tz))
-        elif effect == "delete_data":
-            extra.append(Say("privacy.deleted" if forget_user(handler_input)
-                             else "privacy.delete_failed"))
-        elif effect in ("create_reminders", "delete_reminders"):
-            extra += _reminders(handler_input, effect == "create_reminders", tz)
-    if not saved or attrs.get(STORAGE_FAILED_ATTR):
-        if "record_completed" in decision.effects or "save_place" in decision.effects:
-            extra.append(Say("progress.not_saved"))
-    if extra:
-        at = max(len(decision.speech) - 1, 0)
-        decision.speech[at:at] = extra
+    tz = user_timezone(handler_input, turn_of(handler_input).locale)
+    for effect in effects:
+        outcome = _merge(outcome, _run_one(handler_input, effect, now, tz))
+    return outcome

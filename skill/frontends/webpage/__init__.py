@@ -5,28 +5,29 @@ Routes (a Flask Blueprint, registered by :func:`skill.frontends.web.create_app`)
 * ``GET /`` - the page (``static/index.html``); ``GET /web/static/<file>`` - its files.
 * ``POST /api/start`` ``{"locale"}`` - open the skill (LaunchRequest).
 * ``POST /api/talk`` ``{"locale", "text"}`` - one utterance, resolved like the console does.
+* ``POST /api/control`` ``{"locale", "event"}`` - a button: ``pause``, ``resume`` or ``stop``,
+  sent to the skill as its intent (never as words through the NLU).
 
 Each browser gets one :class:`~skill.frontends.console.ConsoleSession` per web session, kept
 server-side in a bounded in-memory :class:`SessionStore` with idle expiry. The browser holds
 only the random session id, in an ``HttpOnly; SameSite=Strict`` cookie. Utterances are never
 logged; 400 answers log one line with the reason.
 
-The answer is JSON: ``text``, ``steps`` (the SSML as a playlist: ``{"say": text}``,
-``{"audio": url, "text": words}``, ``{"pause_ms": n}``), ``card`` (``title``, ``lines``),
-``session_open``, and ``clinic`` (``phone``, ``tel``, ``booking``) when the answer gives the
-clinic's number.
+The answer is JSON, a projection of the turn's playback plan
+(:class:`skill.core.playback.Answer`): ``text``, ``steps`` (a playlist: ``{"say": text}``,
+``{"audio": url, "text": words}``, ``{"pause_ms": n}``, each with ``start_ms`` and ``ms``),
+``card`` (``title``, ``lines``), ``session_open``, and ``clinic`` (``phone``, ``tel``,
+``booking``) when the answer gives the clinic's number.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
 import secrets
 import threading
 import time
 import uuid
-import xml.etree.ElementTree as ET
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -38,10 +39,10 @@ from flask import Blueprint, Response, jsonify, request, send_from_directory
 
 from skill.alexa.invoke import BadEnvelope
 from skill.content import load_content
-from skill.core.clips import ClipCaptions  # re-exported
 from skill.core.locales import SUPPORTED_LOCALES
-from skill.core.speech import PHONE_KEY, ssml_to_text
-from skill.frontends.console import ConsoleSession, Turn
+from skill.core.playback import ClinicContact, ClipStep, CueStep, Plan, Silence, Step, Words
+from skill.core.speech import name_aliases, spell_phone
+from skill.frontends.console import ConsoleSession, Exchange
 
 log = logging.getLogger(__name__)
 
@@ -51,11 +52,9 @@ COOKIE_NAME = "halsporre_web"
 MAX_TEXT_CHARS = 300
 DEFAULT_MAX_SESSIONS = 200
 DEFAULT_TTL_SECONDS = 30 * 60
-COUNTRY_CODE = "46"  # the clinic is in Sweden
-
-#: SSML ``<break strength=...>`` in milliseconds (Alexa's documented defaults, roughly).
-BREAK_STRENGTH_MS = {"none": 0, "x-weak": 0, "weak": 250, "medium": 500, "strong": 750,
-                     "x-strong": 1000}
+#: What the page's Pause, Resume and Stop buttons may send: intents, not words.
+CONTROL_INTENTS = {"pause": "AMAZON.PauseIntent", "resume": "AMAZON.ResumeIntent",
+                   "stop": "AMAZON.StopIntent"}
 
 
 class ApiError(ValueError):
@@ -133,134 +132,81 @@ class SessionStore:
         return sid, sess
 
 
-# --------------------------------------------------------------------------- SSML -> steps
+# --------------------------------------------------------------------------- plan -> JSON
 
 
-def _break_ms(el: ET.Element) -> int:
-    time_attr = (el.get("time") or "").strip().lower()
-    try:
-        if time_attr.endswith("ms"):
-            return max(0, int(float(time_attr[:-2])))
-        if time_attr.endswith("s"):
-            return max(0, int(float(time_attr[:-1]) * 1000))
-    except ValueError:
-        return 0
-    return BREAK_STRENGTH_MS.get((el.get("strength") or "medium").lower(), 500)
+def _spoken(step: Words, names: Mapping[str, str]) -> str:
+    """What the browser's voice should say: the number digit group by digit group and
+    Swedish names by their spoken alias (the written words stay the caption)."""
+    out = []
+    for piece in step.pieces:
+        text = spell_phone(piece.text) if piece.phone else piece.text
+        if not piece.phone:
+            for written, alias in names.items():
+                text = text.replace(written, alias)
+        out.append(text)
+    return " ".join("".join(out).split())
 
 
-def ssml_steps(ssml: str, clip_text: Callable[[str], str] | None = None) -> list[dict[str, Any]]:
-    """The SSML as a playlist, in order: words, clips and pauses.
+def _step_json(step: Step, names: Mapping[str, str]) -> dict[str, Any]:
+    timing = {"start_ms": step.start_ms, "ms": step.duration_ms}
+    if isinstance(step, Silence):
+        return {"pause_ms": step.duration_ms, **timing}
+    if isinstance(step, ClipStep):
+        return {"audio": step.url, "text": step.text, "engine": step.engine, **timing}
+    if isinstance(step, CueStep) and step.url:
+        return {"audio": step.url, "text": step.text, "cue": step.name, **timing}
+    if isinstance(step, Words):
+        return {"say": _spoken(step, names), "text": step.text, **timing}
+    return {"say": step.text, "text": step.text, **timing}
 
-    Adjacent words merge into one ``say`` step and adjacent breaks into one ``pause_ms``
-    step (the speech layer splits long pauses into 10 s breaks). ``clip_text`` gives the
-    words a clip URL speaks (for captions); unknown clips get ``""``. A ``<sub alias>``
-    (the number's digit groups, a Swedish name for an English voice) is spoken as its
-    alias; such a step also carries ``text``, the written words, for captions.
-    """
-    if not ssml:
-        return []
-    try:
-        root = ET.fromstring(ssml)
-    except ET.ParseError:
-        return [{"say": " ".join(ssml.split())}]
+
+def _merge(steps: list[dict[str, Any]], item: dict[str, Any]) -> None:
+    """Adjacent words merge into one ``say`` step, adjacent pauses into one ``pause_ms``."""
+    last = steps[-1] if steps else None
+    if last is not None and "say" in item and "say" in last:
+        last["say"] = f"{last['say']} {item['say']}"
+        last["text"] = f"{last['text']} {item['text']}"
+        last["ms"] += item["ms"]
+        return
+    if last is not None and "pause_ms" in item and "pause_ms" in last:
+        last["pause_ms"] += item["pause_ms"]
+        last["ms"] += item["ms"]
+        return
+    steps.append(item)
+
+
+def plan_steps(plan: Plan, names: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+    """The plan as the page's playlist, in order: ``{"say", "text"}`` (``say`` is spoken,
+    ``text`` shown), ``{"audio", "text"}``, ``{"pause_ms"}``, each with its ``start_ms``
+    and length ``ms``. ``names``: written name -> spoken alias (English voices)."""
     steps: list[dict[str, Any]] = []
-    words: list[str] = []
-    shown: list[str] = []
-
-    def add(spoken: str, written: str | None = None) -> None:
-        words.append(spoken)
-        shown.append(spoken if written is None else written)
-
-    def flush() -> None:
-        text = " ".join("".join(words).split())
-        caption = " ".join("".join(shown).split())
-        words.clear()
-        shown.clear()
-        if text:
-            steps.append({"say": text} if caption == text else {"say": text, "text": caption})
-
-    def walk(el: ET.Element) -> None:
-        tag = el.tag.rsplit("}", 1)[-1]
-        if tag == "break":
-            flush()
-            ms = _break_ms(el)
-            if ms:
-                if steps and "pause_ms" in steps[-1]:
-                    steps[-1]["pause_ms"] += ms
-                else:
-                    steps.append({"pause_ms": ms})
-        elif tag == "audio":
-            flush()
-            src = el.get("src") or ""
-            if src:
-                steps.append({"audio": src, "text": clip_text(src) if clip_text else ""})
-        elif tag == "sub" and el.get("alias"):
-            add(el.get("alias") or "", el.text or "")
-        else:
-            if el.text:
-                add(el.text)
-            for child in el:
-                walk(child)
-                if child.tail:
-                    add(child.tail)
-            if tag in ("p", "s"):
-                add(" ")
-
-    walk(root)
-    flush()
+    for step in plan.steps:
+        if isinstance(step, Silence) and not step.duration_ms:
+            continue
+        _merge(steps, _step_json(step, names or {}))
     return steps
 
 
-# --------------------------------------------------------------------------- the answer
-
-
-def tel_uri(phone: str, country_code: str = COUNTRY_CODE) -> str:
-    """``08-123 264 44`` -> ``tel:+46812326444`` (national trunk 0 dropped)."""
-    digits = re.sub(r"\D", "", phone)
-    if phone.strip().startswith("+"):
-        return "tel:+" + digits
-    if digits.startswith("00"):
-        return "tel:+" + digits[2:]
-    if digits.startswith("0"):
-        digits = digits[1:]
-    return f"tel:+{country_code}{digits}"
-
-
-def _card(turn: Turn) -> dict[str, Any] | None:
-    card = turn.card
-    if not card:
+def _clinic(contact: ClinicContact | None) -> dict[str, Any] | None:
+    if contact is None:
         return None
-    body = card.get("content") or card.get("text") or ""
-    return {"title": card.get("title") or "",
-            "lines": [line.strip() for line in body.splitlines() if line.strip()]}
+    return {"phone": contact.display, "tel": contact.tel_uri, "booking": list(contact.booking)}
 
 
-def _clinic(locale: str, turn: Turn, card: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The clinic's number (and booking ways from the card) when the answer gives it."""
-    phone = load_content(locale).text(PHONE_KEY)
-    lines = (card or {}).get("lines") or []
-    if phone not in turn.ssml and phone not in (turn.text or "") \
-            and not any(phone in line for line in lines):
-        return None
-    return {"phone": phone, "tel": tel_uri(phone),
-            "booking": [line for line in lines if phone not in line]}
-
-
-def answer_json(locale: str, turn: Turn, captions: Callable[[str], str] | None) -> dict[str, Any]:
-    steps = ssml_steps(turn.ssml, captions)
-    text = turn.text
-    spoken = [s.get("text") or s.get("say") or "" for s in steps]
-    if any("audio" in s for s in steps):
-        text = " ".join(" ".join(w for w in spoken if w).split())
-    card = _card(turn)
+def answer_json(locale: str, turn: Exchange) -> dict[str, Any]:
+    """The page's view of one exchange: a projection of the turn's playback plan."""
+    answer = turn.answer
     return {
         "locale": locale,
         "intent": turn.intent,
-        "text": text or ssml_to_text(turn.ssml),
-        "steps": steps,
-        "card": card,
+        "text": answer.speech.text if answer else "",
+        "steps": (plan_steps(answer.speech, name_aliases(load_content(locale)))
+                  if answer else []),
+        "card": ({"title": answer.card.title, "lines": list(answer.card.lines)}
+                 if answer and answer.card else None),
         "session_open": turn.session_open,
-        "clinic": _clinic(locale, turn, card),
+        "clinic": _clinic(answer.clinic) if answer else None,
     }
 
 
@@ -298,6 +244,13 @@ def _text(data: Mapping[str, Any]) -> str:
     return text
 
 
+def _control(data: Mapping[str, Any]) -> str:
+    event = data.get("event")
+    if event not in CONTROL_INTENTS:
+        raise ApiError("unknown control; use one of " + ", ".join(CONTROL_INTENTS))
+    return CONTROL_INTENTS[str(event)]
+
+
 def content_security_policy(audio_base_url: str | None = None) -> str:
     media = ["'self'"]
     if audio_base_url:
@@ -323,11 +276,9 @@ def create_blueprint(
     *,
     store: SessionStore | None = None,
     audio_base_url: str | None = None,
-    captions: Callable[[str], str] | None = None,
 ) -> Blueprint:
     """The page and its JSON API around ``skill`` (the same Skill as the Alexa endpoint)."""
     store = store if store is not None else SessionStore()
-    captions = captions if captions is not None else ClipCaptions()
     csp = content_security_policy(audio_base_url)
     bp = Blueprint("webpage", __name__, static_folder=str(STATIC_DIR),
                    static_url_path=STATIC_URL)
@@ -372,7 +323,7 @@ def create_blueprint(
         if origin and urlsplit(origin).netloc != request.host:
             raise ApiError("cross-site request refused")
 
-    def run(locale: str, act: Callable[[ConsoleSession], Turn], fresh: bool = False):
+    def run(locale: str, act: Callable[[ConsoleSession], Exchange], fresh: bool = False):
         check_origin()
         sid, sess, new = session()
         with sess.lock:
@@ -385,7 +336,7 @@ def create_blueprint(
             except BadEnvelope:
                 log.exception("web page: the skill refused a request")
                 return jsonify({"error": "the skill could not answer"}), 500
-            body = answer_json(locale, turn, captions)
+            body = answer_json(locale, turn)
         response = jsonify(body)
         if new:
             response.set_cookie(COOKIE_NAME, sid, httponly=True, samesite="Strict",
@@ -404,6 +355,13 @@ def create_blueprint(
         text = _text(data)
         return run(locale, lambda c: c.say(text))
 
+    @bp.post("/api/control")
+    def control():  # type: ignore[no-untyped-def]
+        data = _json_body()
+        locale = _locale(data)
+        intent = _control(data)
+        return run(locale, lambda c: c.send_intent(intent))
+
     return bp
 
 
@@ -412,6 +370,5 @@ def web_store(app: Any) -> SessionStore:
     return app.blueprints["webpage"].store  # type: ignore[no-any-return]
 
 
-__all__ = ["ApiError", "ClipCaptions", "SessionStore", "WebSession", "answer_json",
-           "content_security_policy", "create_blueprint", "ssml_steps",
-           "tel_uri", "web_store"]
+__all__ = ["CONTROL_INTENTS", "ApiError", "SessionStore", "WebSession", "answer_json",
+           "content_security_policy", "create_blueprint", "plan_steps", "web_store"]

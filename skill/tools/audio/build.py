@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from skill.core.clips import AUDIO_DIR, JOINED_DIR, MANIFEST, normalise
+from skill.core.limits import EXERCISES, HOLD_MAX, HOLD_MIN, MAX_CLIP_MS, REPS
 from skill.core.speech import spell_phone
 from skill.tools.audio import convert, tones
 from skill.tools.audio.engines import Engine, EngineUnavailable, get_engine
@@ -60,7 +61,7 @@ def _phone(strings: Mapping[str, str]) -> list[object]:
 
 
 PLACEHOLDER_DOMAINS: dict[str, Callable[[Mapping[str, str]], list[object]]] = {
-    "seconds": lambda _s: list(range(1, 31)),
+    "seconds": lambda _s: list(range(1, HOLD_MAX + 1)),
     "number": lambda _s: list(range(1, 6)),
     "total": lambda _s: list(range(1, 6)),
     "exercise": lambda _s: list(range(1, 6)),
@@ -77,10 +78,10 @@ PLACEHOLDER_DOMAINS: dict[str, Callable[[Mapping[str, str]], list[object]]] = {
 KEY_DOMAINS: dict[str, dict[str, Callable[[Mapping[str, str]], list[object]]]] = {
     "stretch.left.count": {"total": lambda _s: list(range(1, 10))},
     "progress.sessions_today": {"count": lambda _s: list(range(1, 21))},
-    # session_plan: 3 exercises, 3 reps, holds of 20..30 s
-    "stretch.intro": {"seconds": lambda _s: list(range(20, 31)),
-                      "total": lambda _s: list(range(1, 4)),
-                      "reps": lambda _s: list(range(1, 4))},
+    # the leaflet's ranges: exercises, reps, holds of HOLD_MIN..HOLD_MAX s
+    "stretch.intro": {"seconds": lambda _s: list(range(HOLD_MIN, HOLD_MAX + 1)),
+                      "total": lambda _s: list(range(1, len(EXERCISES) + 1)),
+                      "reps": lambda _s: list(range(1, REPS + 1))},
 }
 
 #: Keys that are never spoken (links, addresses and the international number shown on
@@ -106,7 +107,7 @@ SECONDS_LEFT: dict[str, tuple[str, str]] = {
     "sv": ("en sekund kvar", "{word} sekunder kvar"),
     "en": ("one second left", "{word} seconds left"),
 }
-COUNT_MAX = 30
+COUNT_MAX = HOLD_MAX
 
 
 def cue_phrases(locale: str, count_max: int = COUNT_MAX) -> dict[str, str]:
@@ -325,9 +326,10 @@ def build_locale(
                 raw = engine.synthesize(item.spoken, locale, Path(tmp) / "raw")
                 convert.to_alexa_mp3(raw, path)
         ms = convert.duration_ms(path)
-        if ms > convert.MAX_CLIP_MS:
+        if ms > MAX_CLIP_MS:
             path.unlink(missing_ok=True)
-            raise convert.ConvertError(f"{item.text[:40]!r}: {ms} ms is over Alexa's 240 s")
+            raise convert.ConvertError(
+                f"{item.text[:40]!r}: {ms} ms is over Alexa's {MAX_CLIP_MS // 1000} s")
         return ms
 
     workers = jobs or (2 if engine.name == "gtts" else min(8, os.cpu_count() or 2))

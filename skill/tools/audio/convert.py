@@ -16,11 +16,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from skill.core.limits import MAX_CLIP_MS
+
 SAMPLE_RATE = 24_000
 BITRATE = "48k"
 BITRATE_BPS = 48_000
 CHANNELS = 1
-MAX_CLIP_MS = 240_000
 #: Bumped whenever the encoding below changes, so every clip is re-rendered.
 FORMAT_VERSION = "mp3-24000-48k-mono-1"
 

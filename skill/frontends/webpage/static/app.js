@@ -297,6 +297,13 @@
     return post("/api/talk", { locale: locale, text: text });
   }
 
+  /* The buttons send a control event (the skill's Pause/Resume/Stop intent), not words. */
+  function control(event) {
+    stopPlayback();
+    $("heard").textContent = "";
+    return post("/api/control", { locale: locale, event: event });
+  }
+
   /* ---------------------------------------------------------------- listening */
 
   function setListening(on) {
@@ -359,9 +366,9 @@
       box.value = "";
       say(text);
     });
-    $("pause").addEventListener("click", function () { stopPlayback(); say(t("say_pause")); });
-    $("resume").addEventListener("click", function () { say(t("say_resume")); });
-    $("stop").addEventListener("click", function () { stopPlayback(); say(t("say_stop")); });
+    $("pause").addEventListener("click", function () { stopPlayback(); control("pause"); });
+    $("resume").addEventListener("click", function () { control("resume"); });
+    $("stop").addEventListener("click", function () { stopPlayback(); control("stop"); });
     $("start").addEventListener("click", function () {
       stopPlayback();
       $("heard").textContent = "";

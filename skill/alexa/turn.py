@@ -1,0 +1,101 @@
+"""The one typed context of a request: everything a handler needs, set by one interceptor.
+
+:class:`TurnInterceptor` builds a :class:`Turn` for every request and keeps it under the
+single request-attribute key ``turn``; handlers read it with :func:`turn_of`. Nothing else
+travels in ``request_attributes``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
+from ask_sdk_core.dispatch_components import AbstractRequestInterceptor
+from ask_sdk_core.handler_input import HandlerInput
+
+from skill.config import Settings
+from skill.content import Content, load_content
+from skill.core.dialogue import DialogueState
+from skill.core.limits import MAX_AUDIO_TAGS
+from skill.core.locales import ALEXA_LOCALES, DEFAULT_LOCALE, resolve_locale
+from skill.core.playback import ClipSource
+from skill.core.speech import check_parts
+
+log = logging.getLogger(__name__)
+
+TURN_ATTR = "turn"
+STATE_ATTR = "state"
+"""The session attribute that holds the serialised :class:`DialogueState`."""
+
+
+@dataclass(frozen=True)
+class Turn:
+    """This request's context: deployment, language, words, clips, limits and state."""
+
+    settings: Settings
+    storage: AbstractPersistenceAdapter | None
+    """The persistence adapter; ``None`` when this deployment stores nothing."""
+    locale: str
+    words: Content
+    clips: ClipSource | None
+    """Pre-rendered clips for locales Alexa cannot speak (Swedish), else ``None``."""
+    max_audio_tags: int | None
+    """Alexa's limit (5); ``None`` for our own front ends, which have none."""
+    state: DialogueState
+
+
+def session_attributes(handler_input: HandlerInput) -> dict[str, Any] | None:
+    """The session attributes, or ``None`` for out-of-session requests (skill events)."""
+    if handler_input.request_envelope.session is None:
+        return None
+    attrs: dict[str, Any] = handler_input.attributes_manager.session_attributes
+    return attrs
+
+
+def load_state(handler_input: HandlerInput, words: Content) -> DialogueState:
+    """The dialogue state from session attributes; tampered state starts afresh (logged)."""
+    session = session_attributes(handler_input)
+    raw = session.get(STATE_ATTR) if session else None
+    try:
+        state = DialogueState.from_dict(raw)
+        check_parts([*state.last, *state.last_reprompt], words)
+    except (ValueError, TypeError) as exc:
+        log.warning("dialogue state rejected (%s); starting from the menu", exc)
+        return DialogueState()
+    return state
+
+
+def _clips(locale: str, settings: Settings) -> ClipSource | None:
+    if locale in ALEXA_LOCALES:
+        return None
+    from skill.core.clips import ClipLibrary
+
+    return ClipLibrary.cached(locale, base_url=settings.audio_base_url)
+
+
+class TurnInterceptor(AbstractRequestInterceptor):
+    """Builds this request's :class:`Turn` (unknown locales fall back to English, logged)."""
+
+    def __init__(self, settings: Settings, storage: AbstractPersistenceAdapter | None) -> None:
+        self.settings, self.storage = settings, storage
+
+    def process(self, handler_input: HandlerInput) -> None:
+        requested = getattr(handler_input.request_envelope.request, "locale", None)
+        locale = resolve_locale(requested)
+        words = load_content(locale)
+        limit = getattr(handler_input.context, "audio_tag_limit", MAX_AUDIO_TAGS)
+        turn = Turn(self.settings, self.storage, locale, words, _clips(locale, self.settings),
+                    limit, load_state(handler_input, words))
+        handler_input.attributes_manager.request_attributes[TURN_ATTR] = turn
+
+
+def turn_of(handler_input: HandlerInput) -> Turn:
+    """This request's :class:`Turn`; a bare English one if the interceptor never ran
+    (an error before it, for the error handler's sake)."""
+    turn = handler_input.attributes_manager.request_attributes.get(TURN_ATTR)
+    if isinstance(turn, Turn):
+        return turn
+    return Turn(Settings(), None, DEFAULT_LOCALE, load_content(DEFAULT_LOCALE), None,
+                MAX_AUDIO_TAGS, DialogueState())

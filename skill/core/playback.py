@@ -1,0 +1,377 @@
+"""The playback plan: what one answer plays, step by step, rendered once (pure Python).
+
+:func:`build_plan` turns the dialogue's parts into a :class:`Plan` for one locale: words
+(with the speaking time the stretch planner assumes), pre-rendered clips (with the words
+they speak, their duration and the engine that made them), pauses and cues, each with its
+start offset and duration. :func:`build_answer` adds the structured extras: the card and the
+clinic's contact when the answer gives the number.
+
+Every way out is a projection of the plan: Alexa's SSML (:func:`skill.core.speech.to_ssml`),
+the console's lines and the web page's JSON. Nothing reads SSML back.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import string
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from skill.content import SPEECH_FIELDS, Content, clinic_e164
+from skill.core.limits import LIMITS
+from skill.core.parts import REF_PREFIX, Cue, Part, Pause, Say, parts_key
+
+log = logging.getLogger(__name__)
+
+PHONE_KEY = "clinic.phone"
+
+
+class Clip(Protocol):
+    """A pre-rendered clip (:class:`skill.core.clips.Clip`)."""
+
+    @property
+    def url(self) -> str: ...
+    @property
+    def duration_ms(self) -> int: ...
+    @property
+    def engine(self) -> str | None: ...
+
+
+class ClipSource(Protocol):
+    """The pre-rendered clips of one locale (:class:`skill.core.clips.ClipLibrary`)."""
+
+    def lookup(self, text: str) -> Clip | None: ...
+
+    def cue(self, name: str) -> Clip | None: ...
+
+
+# --------------------------------------------------------------------------- the steps
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A run of text in a sentence; ``phone`` runs are spoken digit by digit."""
+
+    text: str
+    phone: bool = False
+
+
+@dataclass(frozen=True)
+class Words:
+    """A sentence spoken by the device's voice (no clip)."""
+
+    key: str
+    pieces: tuple[Piece, ...]
+    start_ms: int
+    duration_ms: int
+
+    @property
+    def text(self) -> str:
+        return "".join(p.text for p in self.pieces).strip()
+
+
+@dataclass(frozen=True)
+class ClipStep:
+    """A pre-rendered clip: its URL, the words it speaks, its length and who made it."""
+
+    url: str
+    text: str
+    start_ms: int
+    duration_ms: int
+    engine: str | None = None
+
+
+@dataclass(frozen=True)
+class Silence:
+    """A pause (SSML breaks of at most 10 s each)."""
+
+    start_ms: int
+    duration_ms: int
+
+
+@dataclass(frozen=True)
+class CueStep:
+    """A non-verbal cue: its tone clip (``url``), or its words when there is none."""
+
+    name: str
+    text: str
+    start_ms: int
+    duration_ms: int
+    url: str | None = None
+
+
+Step = Words | ClipStep | Silence | CueStep
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One speech (the answer or its reprompt) as steps in playing order."""
+
+    steps: tuple[Step, ...] = ()
+    missing_clips: tuple[str, ...] = ()
+    """Sentences that should have had a clip (pre-rendered locale) but spoke as text."""
+
+    @property
+    def text(self) -> str:
+        """The words, for people who read (cards, logs, the console)."""
+        return " ".join(s.text for s in self.steps if not isinstance(s, Silence) and s.text)
+
+    @property
+    def duration_ms(self) -> int:
+        return sum(s.duration_ms for s in self.steps)
+
+    @property
+    def audio_tags(self) -> int:
+        return sum(1 for s in self.steps
+                   if isinstance(s, ClipStep) or (isinstance(s, CueStep) and s.url))
+
+    def __bool__(self) -> bool:
+        return bool(self.steps)
+
+
+@dataclass(frozen=True)
+class CardView:
+    """A simple card: its title and its text (lines as written in the content)."""
+
+    title: str
+    body: str
+
+    @property
+    def lines(self) -> tuple[str, ...]:
+        return tuple(line.strip() for line in self.body.splitlines() if line.strip())
+
+
+@dataclass(frozen=True)
+class ClinicContact:
+    """The clinic's number as shown (``display``), dialled (``e164``) and how to book."""
+
+    display: str
+    e164: str
+    booking: tuple[str, ...]
+
+    @property
+    def tel_uri(self) -> str:
+        return "tel:" + self.e164
+
+
+@dataclass(frozen=True)
+class Answer:
+    """Everything one turn gives back, before any front end projects it."""
+
+    locale: str
+    speech: Plan
+    reprompt: Plan | None
+    card: CardView | None = None
+    clinic: ClinicContact | None = None
+    permission_card: bool = False
+
+    @property
+    def session_open(self) -> bool:
+        return self.reprompt is not None
+
+
+# --------------------------------------------------------------------------- filling in
+
+
+#: Characters XML 1.0 forbids (control characters, lone surrogates, U+FFFE/U+FFFF).
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _param(content: Content, part: Say, name: str, spec: str, conv: str | None) -> str:
+    if name not in part.params:
+        raise KeyError(f"{content.locale}:{part.key} needs {{{name}}}")
+    value = part.params[name]
+    if isinstance(value, str) and value.startswith(REF_PREFIX):
+        value = content.text(value[len(REF_PREFIX):])
+    if conv:
+        value = {"r": repr, "s": str, "a": ascii}[conv](value)
+    return _XML_INVALID.sub("", format(value, spec or ""))
+
+
+def fill(content: Content, part: Say) -> tuple[Piece, ...]:
+    """The text of ``part`` as pieces, placeholders filled in (``{phone}`` is the clinic's)."""
+    pieces: list[Piece] = []
+    for literal, name, spec, conv in string.Formatter().parse(content.text(part.key)):
+        if literal:
+            pieces.append(Piece(literal))
+        if name in SPEECH_FIELDS:
+            pieces.append(Piece(content.text(SPEECH_FIELDS[name]), phone=name == "phone"))
+        elif name is not None:
+            pieces.append(Piece(_param(content, part, name, spec or "", conv)))
+    return tuple(pieces)
+
+
+def plain_text(content: Content, part: Say) -> str:
+    return "".join(p.text for p in fill(content, part))
+
+
+def _say_ms(text: str) -> int:
+    return round(LIMITS.say_seconds(text) * 1000)
+
+
+# --------------------------------------------------------------------------- the plan
+
+
+class _Builder:
+    """Appends steps with running start offsets."""
+
+    def __init__(self) -> None:
+        self.steps: list[Step] = []
+        self.missing: list[str] = []
+        self.at = 0
+
+    def add(self, step: Step) -> None:
+        self.steps.append(step)
+        self.at += step.duration_ms
+
+    def say(self, content: Content, part: Say, clips: ClipSource | None) -> None:
+        pieces = fill(content, part)
+        sentence = "".join(p.text for p in pieces).strip()
+        clip = clips.lookup(sentence) if clips is not None else None
+        if clip is not None:
+            self.add(ClipStep(clip.url, sentence, self.at, clip.duration_ms or _say_ms(sentence),
+                              clip.engine))
+            return
+        if clips is not None:
+            self.missing.append(sentence)
+            log.warning("no clip for %s:%s, using text speech", content.locale, part.key)
+        self.add(Words(part.key, pieces, self.at, _say_ms(sentence)))
+
+    def cue(self, content: Content, part: Cue, clips: ClipSource | None) -> None:
+        text = content.text(f"cue.{part.name}")
+        clip = clips.cue(part.name) if clips is not None else None
+        if clip is not None:
+            ms = clip.duration_ms or round(LIMITS.cue_seconds * 1000)
+            self.add(CueStep(part.name, text, self.at, ms, clip.url))
+        else:
+            ms = max(round(LIMITS.cue_seconds * 1000), _say_ms(text))
+            self.add(CueStep(part.name, text, self.at, ms))
+
+    def plan(self) -> Plan:
+        return Plan(tuple(self.steps), tuple(self.missing))
+
+
+def _joined(parts: Sequence[Part], content: Content, clips: ClipSource,
+            max_audio_tags: int) -> Plan | None:
+    """One clip for the whole answer when it needs more clips than Alexa allows.
+
+    Only when every sentence and cue has a clip; silences are joined in too. ``None``
+    when joining is not needed or not possible (then each clip gets its own tag).
+    """
+    fit = getattr(clips, "fit", None)
+    if fit is None or not hasattr(clips, "lookup"):
+        return None
+    items: list[object] = []
+    words: list[str] = []
+    for part in parts:
+        if isinstance(part, Pause):
+            items.append(part.ms)
+            continue
+        if isinstance(part, Say):
+            text = plain_text(content, part).strip()
+            clip = clips.lookup(text)
+        else:
+            text = content.text(f"cue.{part.name}").strip()
+            clip = clips.cue(part.name)
+        if clip is None:
+            return None
+        items.append(clip)
+        if text:
+            words.append(text)
+    if sum(not isinstance(i, int) for i in items) <= max_audio_tags:
+        return None
+    fitted = fit(items, max_audio_tags)
+    if not fitted or len(fitted) != 1 or isinstance(fitted[0], int):
+        log.warning("%s: could not join %d clips into one", content.locale, len(items))
+        return None
+    one = fitted[0]
+    return Plan((ClipStep(one.url, " ".join(words), 0, one.duration_ms, one.engine),))
+
+
+def _build(parts: Sequence[Part], content: Content, clips: ClipSource | None,
+           max_audio_tags: int | None) -> Plan:
+    if clips is not None and max_audio_tags is not None:
+        joined = _joined(parts, content, clips, max_audio_tags)
+        if joined is not None:
+            return joined
+    builder = _Builder()
+    for part in parts:
+        if isinstance(part, Say):
+            builder.say(content, part, clips)
+        elif isinstance(part, Pause):
+            builder.add(Silence(builder.at, part.ms))
+        else:
+            builder.cue(content, part, clips)
+    return builder.plan()
+
+
+_CACHE_SIZE = 2048
+_cache: dict[tuple, Plan] = {}
+
+
+def build_plan(parts: Sequence[Part], content: Content, clips: ClipSource | None = None,
+               max_audio_tags: int | None = None) -> Plan:
+    """The plan of ``parts`` in ``content.locale``; with ``clips``, sentences become clips.
+
+    ``max_audio_tags`` (Alexa: 5) joins an answer of more clips into one clip; ``None``
+    (our own front ends) keeps one clip per sentence so pauses stay visible. Plans are
+    pure functions of (content, clips, limit, parts) and are cached: the same few dozen
+    answers make up nearly every conversation (a missing clip is logged once per answer).
+    """
+    try:
+        # content is one of load_content's kept objects; clips is held by the key itself
+        key = (clips, max_audio_tags, id(content), parts_key(parts))
+        hit = _cache.get(key)
+    except TypeError:  # an unhashable param: build without the cache
+        return _build(parts, content, clips, max_audio_tags)
+    if hit is None:
+        if len(_cache) >= _CACHE_SIZE:
+            _cache.clear()
+        hit = _cache[key] = _build(parts, content, clips, max_audio_tags)
+    return hit
+
+
+# --------------------------------------------------------------------------- the answer
+
+
+def _card_view(content: Content, title: Say, lines: Sequence[Say]) -> CardView:
+    head = plain_text(content, title)
+    return CardView(head[:1].upper() + head[1:],
+                    "\n".join(plain_text(content, p) for p in lines))
+
+
+def _gives_number(plan: Plan, card: CardView | None, phone: str) -> bool:
+    spoken = any(isinstance(s, Words) and any(p.phone for p in s.pieces) for s in plan.steps)
+    said = any(isinstance(s, ClipStep) and phone in s.text for s in plan.steps)
+    return spoken or said or bool(card and any(phone in line for line in card.lines))
+
+
+def clinic_contact(content: Content, plan: Plan, card: CardView | None) -> ClinicContact | None:
+    """The clinic's contact when ``plan`` or ``card`` gives its number, else ``None``."""
+    phone = content.text(PHONE_KEY)
+    if not _gives_number(plan, card, phone):
+        return None
+    booking = tuple(line for line in (card.lines if card else ()) if phone not in line)
+    return ClinicContact(phone, clinic_e164(), booking)
+
+
+@dataclass(frozen=True)
+class Card:
+    """A simple card in the Alexa app, as the dialogue names it: a title and lines."""
+
+    title: Say
+    lines: tuple[Say, ...]
+
+
+def build_answer(content: Content, speech: Sequence[Part], reprompt: Sequence[Part] | None,
+                 card: Card | None = None, clips: ClipSource | None = None,
+                 max_audio_tags: int | None = None, permission_card: bool = False) -> Answer:
+    """The whole answer of one turn: both speeches as plans, the card, the clinic."""
+    plan = build_plan(speech, content, clips, max_audio_tags)
+    again = build_plan(reprompt, content, clips, max_audio_tags) if reprompt is not None \
+        else None
+    view = _card_view(content, card.title, card.lines) if card is not None else None
+    return Answer(content.locale, plan, again, None if permission_card else view,
+                  clinic_contact(content, plan, view), permission_card)

@@ -1,0 +1,67 @@
+"""Where skill.nlu may and may not go, and what the Skill does with the new intents."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from skill.alexa.envelopes import LocalDevice, slot_json
+
+LOCALES = ["sv-SE", "en-US", "en-GB"]
+NEW_INTENTS = [
+    ("GreetingIntent", {}),
+    ("ThanksIntent", {}),
+    ("MedicalQuestionIntent", {}),
+    ("SetLanguageIntent", {"language": ("svenska", "sv", "LanguageType")}),
+    ("SetLanguageIntent", {}),
+    ("SetSetupTimeIntent", {"length": ("längre", "longer", "LengthType")}),
+    ("SetSetupTimeIntent", {"seconds": ("10", None, None)}),
+    ("SetSetupTimeIntent", {}),
+]
+
+
+def test_alexa_path_never_imports_the_nlu_or_scikit_learn(tmp_path) -> None:
+    envelope = LocalDevice(locale="en-US").intent("GreetingIntent")
+    code = (
+        "import json, sys\n"
+        "from skill.frontends.lambda_function import handler\n"
+        "out = handler(json.load(sys.stdin), None)\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('sklearn', 'scipy')\n"
+        "                or m.startswith('skill.nlu'))\n"
+        "print(json.dumps({'loaded': loaded, 'out': out}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], input=json.dumps(envelope), capture_output=True,
+        text=True, timeout=60, check=True,
+        env={"HALSPORRE_DB_PATH": str(tmp_path / "p.sqlite3"), "PATH": "/usr/bin:/bin"},
+    )
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["loaded"] == []
+    assert result["out"]["response"]["outputSpeech"]["ssml"]
+
+
+def _speech(response: dict) -> str:
+    ssml = response["response"]["outputSpeech"]["ssml"]
+    return "".join(ET.fromstring(ssml).itertext())
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize(("intent", "slots"), NEW_INTENTS)
+def test_new_intents_never_give_an_error(locale: str, intent: str, slots: dict,
+                                         tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("HALSPORRE_DB_PATH", str(tmp_path / "p.sqlite3"))
+    from skill.content import load_content
+    from skill.frontends.lambda_function import handler
+
+    sorry = load_content(locale).text("error.general")
+    device = LocalDevice(locale=locale)
+    device.absorb(handler(device.launch(), None))
+    slot_data = {name: slot_json(name, value, sid, value, stype)
+                 for name, (value, sid, stype) in slots.items()}
+    response = handler(device.intent(intent, slot_data), None)
+    assert response["response"]["outputSpeech"]["ssml"]
+    assert _speech(response).strip() != sorry
