@@ -28,13 +28,14 @@ REPO = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory) -> Path:
-    """The ``bin`` folder of a fresh venv with the wheel (and only its dependencies)."""
+    """The ``bin`` folder of a fresh venv with the wheel and its dependencies, with the
+    ``nlu`` extra that the console and the web page need (scikit-learn)."""
     root = tmp_path_factory.mktemp("wheel")
     wheel = build_wheel(REPO, root / "dist")
     venv = root / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet",
-                    "--disable-pip-version-check", str(wheel)], check=True, timeout=900)
+                    "--disable-pip-version-check", f"{wheel}[nlu]"], check=True, timeout=900)
     return venv / "bin"
 
 
