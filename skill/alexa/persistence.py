@@ -57,10 +57,8 @@ class PersistenceError(PersistenceException):
 
 def user_id_key(request_envelope: RequestEnvelope) -> str:
     """The partition key: ``context.system.user.user_id`` of the request."""
-    try:
-        user_id = request_envelope.context.system.user.user_id
-    except AttributeError:
-        user_id = None
+    system = getattr(request_envelope.context, "system", None)
+    user_id = getattr(getattr(system, "user", None), "user_id", None)
     if not user_id:
         raise PersistenceError("request envelope has no user id")
     return user_id
@@ -266,6 +264,15 @@ class SQLitePersistenceAdapter(AbstractPersistenceAdapter):
             return new
 
         return self._run("update", lambda conn: self._transaction(conn, lambda: body(conn)))
+
+    def delete_idle(self, prefix: str, idle_seconds: float, now: float | None = None) -> int:
+        """Delete the documents of ids starting with ``prefix`` not written for
+        ``idle_seconds`` (the web page's idle expiry); the number deleted."""
+        cutoff = (time.time() if now is None else now) - idle_seconds
+        sql = ("DELETE FROM attributes WHERE user_id >= ? AND user_id < ? "
+               "AND updated_at < ?")
+        return self._run("delete from", lambda conn: self._transaction(
+            conn, lambda: conn.execute(sql, (prefix, prefix + "\uffff", cutoff)).rowcount))
 
     # -- AbstractPersistenceAdapter ----------------------------------------------------
 

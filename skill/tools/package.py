@@ -86,7 +86,7 @@ def legal_urls(config: dict[str, Any], locale: str) -> dict[str, str]:
             urls[field] = str(base).rstrip("/") + page_path(locale, page)
         else:
             raise ValueError("a Lambda endpoint has no web host for the privacy and terms "
-                             "pages: set legal_base_url (e.g. the stack's ClipsBaseUrl, with "
+                             "pages: set legal_base_url (e.g. the stack's SiteUrl, with "
                              "the pages of --legal-out uploaded there) or the two URLs")
         if not urls[field].startswith("https://"):
             raise ValueError(f"{field} must be an HTTPS URL, not {urls[field]!r}")

@@ -3,15 +3,19 @@
 Routes (a Flask Blueprint, registered by :func:`skill.frontends.web.create_app`):
 
 * ``GET /`` - the page (``static/index.html``); ``GET /web/static/<file>`` - its files.
+* ``GET /api/locales`` - the locales, the browser-language fallback and every label.
 * ``POST /api/start`` ``{"locale"}`` - open the skill (LaunchRequest).
 * ``POST /api/talk`` ``{"locale", "text"}`` - one utterance, resolved like the console does.
 * ``POST /api/control`` ``{"locale", "event"}`` - a button: ``pause``, ``resume`` or ``stop``,
   sent to the skill as its intent (never as words through the NLU).
 
-Each browser gets one :class:`~skill.frontends.console.ConsoleSession` per web session, kept
-server-side in a bounded in-memory :class:`SessionStore` with idle expiry. The browser holds
-only the random session id, in an ``HttpOnly; SameSite=Strict`` cookie. Utterances are never
-logged; 400 answers log one line with the reason.
+Each turn runs in a :class:`~skill.frontends.console.ConsoleSession` rebuilt from the
+browser's session cookie (:mod:`.sessions`: the conversation, encrypted and signed by the
+server, ``HttpOnly; SameSite=Strict``), so any worker of any instance continues it. The
+page runs its own Skill whose storage writes only for browsers that came back and forgets
+idle web users (:mod:`.progress`); new conversations and turns are rate-limited per client
+address (:mod:`.limits`). Utterances are never logged; a refused request (4xx) logs one
+line with the reason. The routes are in :mod:`.blueprint`.
 
 The answer is JSON, a projection of the turn's playback plan
 (:class:`skill.core.playback.Answer`): ``text``, ``steps`` (a playlist: ``{"say": text}``,
@@ -24,25 +28,17 @@ from __future__ import annotations
 
 import json
 import logging
-import secrets
-import threading
-import time
-import uuid
-from collections import OrderedDict
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, jsonify, request, send_from_directory
+from flask import request
 
-from skill.alexa.invoke import BadEnvelope
-from skill.content import load_content
-from skill.core.locales import SUPPORTED_LOCALES
+from skill.content import locale_data
+from skill.core.locales import DEFAULT_LOCALE, LANGUAGE_FALLBACK, SUPPORTED_LOCALES
 from skill.core.playback import ClinicContact, ClipStep, CueStep, Plan, Silence, Step, Words
-from skill.core.speech import name_aliases, spell_phone
-from skill.frontends.console import ConsoleSession, Exchange
+from skill.frontends.console import Exchange
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +46,6 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 STATIC_URL = "/web/static"
 COOKIE_NAME = "halsporre_web"
 MAX_TEXT_CHARS = 300
-DEFAULT_MAX_SESSIONS = 200
-DEFAULT_TTL_SECONDS = 30 * 60
 #: What the page's Pause, Resume and Stop buttons may send: intents, not words.
 CONTROL_INTENTS = {"pause": "AMAZON.PauseIntent", "resume": "AMAZON.ResumeIntent",
                    "stop": "AMAZON.StopIntent"}
@@ -61,94 +55,10 @@ class ApiError(ValueError):
     """A request the page's API refuses with HTTP 400 (the message is shown to the user)."""
 
 
-# --------------------------------------------------------------------------- the store
-
-
-@dataclass
-class WebSession:
-    """One browser's conversation: a console session (replaced when the locale changes)."""
-
-    user: str
-    console: ConsoleSession | None = None
-    last_used: float = 0.0
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-
-class SessionStore:
-    """Bounded, expiring, thread-safe map of session id -> :class:`WebSession`.
-
-    At most ``max_sessions`` live at once (the least recently used is dropped first);
-    a session unused for ``ttl`` seconds is gone.
-    """
-
-    def __init__(self, max_sessions: int = DEFAULT_MAX_SESSIONS,
-                 ttl: float = DEFAULT_TTL_SECONDS,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        if max_sessions < 1:
-            raise ValueError("max_sessions must be at least 1")
-        self.max_sessions = max_sessions
-        self.ttl = ttl
-        self.clock = clock
-        self._items: OrderedDict[str, WebSession] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def __len__(self) -> int:
-        with self._lock:
-            self._expire(self.clock())
-            return len(self._items)
-
-    def __contains__(self, sid: object) -> bool:
-        return isinstance(sid, str) and self.get(sid) is not None
-
-    def _expire(self, now: float) -> None:
-        while self._items:
-            sid, sess = next(iter(self._items.items()))
-            if now - sess.last_used < self.ttl:
-                break
-            del self._items[sid]
-
-    def get(self, sid: str | None) -> WebSession | None:
-        """The live session ``sid`` (marked used), or None."""
-        with self._lock:
-            now = self.clock()
-            self._expire(now)
-            sess = self._items.get(sid) if sid else None
-            if sess is not None:
-                sess.last_used = now
-                self._items.move_to_end(sid)  # type: ignore[arg-type]
-            return sess
-
-    def create(self) -> tuple[str, WebSession]:
-        """A new session with a fresh random id (and a fresh pseudonymous skill user)."""
-        sid = secrets.token_urlsafe(32)
-        sess = WebSession(user="web-" + uuid.uuid4().hex)
-        with self._lock:
-            now = self.clock()
-            self._expire(now)
-            sess.last_used = now
-            self._items[sid] = sess
-            while len(self._items) > self.max_sessions:
-                self._items.popitem(last=False)
-        return sid, sess
-
-
 # --------------------------------------------------------------------------- plan -> JSON
 
 
-def _spoken(step: Words, names: Mapping[str, str]) -> str:
-    """What the browser's voice should say: the number digit group by digit group and
-    Swedish names by their spoken alias (the written words stay the caption)."""
-    out = []
-    for piece in step.pieces:
-        text = spell_phone(piece.text) if piece.phone else piece.text
-        if not piece.phone:
-            for written, alias in names.items():
-                text = text.replace(written, alias)
-        out.append(text)
-    return " ".join("".join(out).split())
-
-
-def _step_json(step: Step, names: Mapping[str, str]) -> dict[str, Any]:
+def _step_json(step: Step) -> dict[str, Any]:
     timing = {"start_ms": step.start_ms, "ms": step.duration_ms}
     if isinstance(step, Silence):
         return {"pause_ms": step.duration_ms, **timing}
@@ -156,9 +66,8 @@ def _step_json(step: Step, names: Mapping[str, str]) -> dict[str, Any]:
         return {"audio": step.url, "text": step.text, "engine": step.engine, **timing}
     if isinstance(step, CueStep) and step.url:
         return {"audio": step.url, "text": step.text, "cue": step.name, **timing}
-    if isinstance(step, Words):
-        return {"say": _spoken(step, names), "text": step.text, **timing}
-    return {"say": step.text, "text": step.text, **timing}
+    spoken = step.spoken if isinstance(step, Words) else step.text
+    return {"say": spoken, "text": step.text, **timing}
 
 
 def _merge(steps: list[dict[str, Any]], item: dict[str, Any]) -> None:
@@ -167,24 +76,24 @@ def _merge(steps: list[dict[str, Any]], item: dict[str, Any]) -> None:
     if last is not None and "say" in item and "say" in last:
         last["say"] = f"{last['say']} {item['say']}"
         last["text"] = f"{last['text']} {item['text']}"
-        last["ms"] += item["ms"]
-        return
-    if last is not None and "pause_ms" in item and "pause_ms" in last:
+    elif last is not None and "pause_ms" in item and "pause_ms" in last:
         last["pause_ms"] += item["pause_ms"]
-        last["ms"] += item["ms"]
+    else:
+        steps.append(item)
         return
-    steps.append(item)
+    last["ms"] += item["ms"]
 
 
-def plan_steps(plan: Plan, names: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
-    """The plan as the page's playlist, in order: ``{"say", "text"}`` (``say`` is spoken,
-    ``text`` shown), ``{"audio", "text"}``, ``{"pause_ms"}``, each with its ``start_ms``
-    and length ``ms``. ``names``: written name -> spoken alias (English voices)."""
+def plan_steps(plan: Plan) -> list[dict[str, Any]]:
+    """The plan as the page's playlist, in order: ``{"say", "text"}`` (``say`` is what the
+    browser's voice says - digit groups, names' aliases - and ``text`` the written words,
+    for captions), ``{"audio", "text"}``, ``{"pause_ms"}``, each with its ``start_ms`` and
+    length ``ms``."""
     steps: list[dict[str, Any]] = []
     for step in plan.steps:
         if isinstance(step, Silence) and not step.duration_ms:
             continue
-        _merge(steps, _step_json(step, names or {}))
+        _merge(steps, _step_json(step))
     return steps
 
 
@@ -201,8 +110,7 @@ def answer_json(locale: str, turn: Exchange) -> dict[str, Any]:
         "locale": locale,
         "intent": turn.intent,
         "text": answer.speech.text if answer else "",
-        "steps": (plan_steps(answer.speech, name_aliases(load_content(locale)))
-                  if answer else []),
+        "steps": plan_steps(answer.speech) if answer else [],
         "card": ({"title": answer.card.title, "lines": list(answer.card.lines)}
                  if answer and answer.card else None),
         "session_open": turn.session_open,
@@ -210,7 +118,7 @@ def answer_json(locale: str, turn: Exchange) -> dict[str, Any]:
     }
 
 
-# --------------------------------------------------------------------------- the blueprint
+# --------------------------------------------------------------------------- request helpers
 
 
 def _json_body() -> dict[str, Any]:
@@ -218,7 +126,7 @@ def _json_body() -> dict[str, Any]:
         raise ApiError("send JSON (Content-Type: application/json)")
     try:
         data = json.loads(request.get_data(cache=True).decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise ApiError("the body is not valid JSON") from None
     if not isinstance(data, dict):
         raise ApiError("the body must be a JSON object")
@@ -271,104 +179,20 @@ def content_security_policy(audio_base_url: str | None = None) -> str:
     ])
 
 
-def create_blueprint(
-    skill: Any,
-    *,
-    store: SessionStore | None = None,
-    audio_base_url: str | None = None,
-) -> Blueprint:
-    """The page and its JSON API around ``skill`` (the same Skill as the Alexa endpoint)."""
-    store = store if store is not None else SessionStore()
-    csp = content_security_policy(audio_base_url)
-    bp = Blueprint("webpage", __name__, static_folder=str(STATIC_DIR),
-                   static_url_path=STATIC_URL)
-    bp.store = store  # type: ignore[attr-defined]  # for tests and operators
-
-    @bp.after_request
-    def headers(response: Response) -> Response:
-        response.headers["Content-Security-Policy"] = csp
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
-        response.headers["X-Frame-Options"] = "DENY"
-        response.headers["Permissions-Policy"] = "microphone=(self), camera=(), geolocation=()"
-        if request.path.startswith("/api/"):
-            response.headers["Cache-Control"] = "no-store"
-        return response
-
-    @bp.errorhandler(ApiError)
-    def bad_request(exc: ApiError):  # type: ignore[no-untyped-def]
-        log.warning("web page: %s %s rejected: %s", request.method, request.path, exc)
-        return jsonify({"error": str(exc)}), 400
-
-    def page() -> Response:
-        response = send_from_directory(STATIC_DIR, "index.html", max_age=0)
-        response.headers["Cache-Control"] = "no-cache"
-        return headers(response)
-
-    @bp.get("/")  # the Alexa alias POST / is a rule of its own
-    @bp.get("/index.html")
-    def index():  # type: ignore[no-untyped-def]
-        return page()
-
-    def session() -> tuple[str, WebSession, bool]:
-        sid = request.cookies.get(COOKIE_NAME)
-        sess = store.get(sid)
-        if sess is not None:
-            return sid, sess, False  # type: ignore[return-value]
-        sid, sess = store.create()
-        return sid, sess, True
-
-    def check_origin() -> None:
-        origin = request.headers.get("Origin")
-        if origin and urlsplit(origin).netloc != request.host:
-            raise ApiError("cross-site request refused")
-
-    def run(locale: str, act: Callable[[ConsoleSession], Exchange], fresh: bool = False):
-        check_origin()
-        sid, sess, new = session()
-        with sess.lock:
-            console = sess.console
-            if fresh or console is None or console.locale != locale:
-                console = ConsoleSession(locale, user=sess.user, skill=skill)
-                sess.console = console
-            try:
-                turn = act(console)
-            except BadEnvelope:
-                log.exception("web page: the skill refused a request")
-                return jsonify({"error": "the skill could not answer"}), 500
-            body = answer_json(locale, turn)
-        response = jsonify(body)
-        if new:
-            response.set_cookie(COOKIE_NAME, sid, httponly=True, samesite="Strict",
-                                secure=request.is_secure, path="/")
-        return response
-
-    @bp.post("/api/start")
-    def start():  # type: ignore[no-untyped-def]
-        data = _json_body()
-        return run(_locale(data), lambda c: c.launch(), fresh=True)
-
-    @bp.post("/api/talk")
-    def talk():  # type: ignore[no-untyped-def]
-        data = _json_body()
-        locale = _locale(data)
-        text = _text(data)
-        return run(locale, lambda c: c.say(text))
-
-    @bp.post("/api/control")
-    def control():  # type: ignore[no-untyped-def]
-        data = _json_body()
-        locale = _locale(data)
-        intent = _control(data)
-        return run(locale, lambda c: c.send_intent(intent))
-
-    return bp
+def page_locales() -> dict[str, Any]:
+    """What the page needs before it speaks: the locales, how a browser language falls
+    back, and each locale's labels (``skill/content/<locale>/page.json``)."""
+    return {"locales": list(SUPPORTED_LOCALES), "default": DEFAULT_LOCALE,
+            "languages": dict(LANGUAGE_FALLBACK),
+            "labels": {loc: dict(locale_data(loc, "page")) for loc in SUPPORTED_LOCALES}}
 
 
-def web_store(app: Any) -> SessionStore:
-    """The session store of ``app``'s web page (tests)."""
-    return app.blueprints["webpage"].store  # type: ignore[no-any-return]
+from skill.frontends.webpage.blueprint import (  # noqa: E402  (they use the helpers above)
+    WebConfig,
+    create_blueprint,
+    web_config,
+    web_page_config,
+)
 
-
-__all__ = ["CONTROL_INTENTS", "ApiError", "SessionStore", "WebSession", "answer_json",
-           "content_security_policy", "create_blueprint", "plan_steps", "web_store"]
+__all__ = ["CONTROL_INTENTS", "ApiError", "WebConfig", "answer_json", "content_security_policy",
+           "create_blueprint", "plan_steps", "web_config", "web_page_config"]
