@@ -1,6 +1,7 @@
 # Two commands for a fresh machine (see README.md):
 #   make chat   - set up and talk to the skill in Swedish in the console (no cloud account)
 #   make test   - set up (system packages too) and run the whole test suite
+#   make lambda - build dist/lambda.zip for AWS Lambda (cached; see docs/deploy-aws.md)
 VENV ?= .venv
 PYTHON ?= python3
 BASE_STAMP := $(VENV)/.installed-base
@@ -9,7 +10,7 @@ TEST_STAMP := $(VENV)/.installed-test
 LOCK_OPTS := --quiet --strip-extras --extra server --extra dynamodb --generate-hashes \
 	--no-emit-index-url --no-emit-find-links --output-file requirements.lock
 
-.PHONY: chat chat-en test lint system-deps serve lock clean
+.PHONY: chat chat-en test lint lambda system-deps serve lock clean
 
 # chat needs only the package and its NLU for our own front ends
 $(BASE_STAMP): pyproject.toml
@@ -39,7 +40,11 @@ lint: $(TEST_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
-test: system-deps $(TEST_STAMP) lint
+# Platform wheels for the Lambda runtime (pip download); an unchanged re-run does nothing.
+lambda: $(BASE_STAMP)
+	$(VENV)/bin/python -m skill.tools.lambda_zip --out dist/lambda.zip
+
+test: system-deps $(TEST_STAMP) lint lambda
 	$(VENV)/bin/pytest
 
 lock: $(BASE_STAMP)
@@ -47,4 +52,4 @@ lock: $(BASE_STAMP)
 	$(VENV)/bin/pip-compile $(LOCK_OPTS) pyproject.toml
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

@@ -7,6 +7,7 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from skill.core.locales import SUPPORTED_LOCALES
 
@@ -64,8 +65,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_package(args: argparse.Namespace) -> int:
     from skill.tools.package import write_skill_package
 
-    path = write_skill_package(args.out, endpoint=args.endpoint, config_path=args.config)
-    print(f"wrote {path}")
+    try:
+        path = write_skill_package(args.out, endpoint=args.endpoint, config_path=args.config,
+                                   legal_base_url=args.legal_base_url)
+    except (ValueError, OSError) as exc:
+        print(f"halsporre package: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {path} and {path.parent / 'ask-resources.json'}")
+    if args.legal_out:
+        from skill.frontends.legal import write_static
+
+        pages = write_static(Path(args.legal_out))
+        print(f"wrote {len(pages)} legal pages under {args.legal_out}")
     return 0
 
 
@@ -124,6 +135,11 @@ def parser() -> argparse.ArgumentParser:
     pkg.add_argument("--endpoint", default=None,
                      help="HTTPS endpoint URI or Lambda ARN (default: from the config file)")
     pkg.add_argument("--config", default=None, help="deployment config (YAML)")
+    pkg.add_argument("--legal-base-url", default=None,
+                     help="HTTPS base of the privacy and terms pages (default: the "
+                          "endpoint's host; needed for a Lambda endpoint)")
+    pkg.add_argument("--legal-out", default=None,
+                     help="also write the privacy and terms pages here as static files")
     pkg.set_defaults(func=cmd_package)
 
     audio = add("audio", "render clips (halsporre audio build -h)")

@@ -34,3 +34,13 @@ def audio_dir() -> Path:
     overrides; a wheel alone has the manifests but not the clips)."""
     override = os.environ.get(AUDIO_ENV)
     return Path(override) if override else _package_dir("skill.audio_files")
+
+
+LEGAL_ENV = "HALSPORRE_LEGAL_DIR"
+
+
+def legal_dir() -> Path:
+    """The folder with the privacy and terms templates and the clinic's ``clinic.yaml``
+    (``HALSPORRE_LEGAL_DIR`` overrides: a copy the clinic filled in)."""
+    override = os.environ.get(LEGAL_ENV)
+    return Path(override) if override else _package_dir("skill.frontends") / "legal_templates"

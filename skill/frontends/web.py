@@ -27,6 +27,7 @@ from flask import Flask
 
 from skill.alexa.compat import ensure_flask_ask_sdk_importable
 from skill.config import Settings
+from skill.frontends.legal import create_blueprint as legal_blueprint
 
 if TYPE_CHECKING:  # pragma: no cover
     from skill.frontends.webpage import WebConfig
@@ -122,6 +123,7 @@ def _add_parts(app: Flask, skill: CustomSkill, settings: Settings, *, verify: bo
     app.register_blueprint(health_blueprint(skill.persistence_adapter, audio_dir(),
                                             audio_base_url, lambda: {"verify": verify}))
     app.register_blueprint(audio_blueprint())
+    app.register_blueprint(legal_blueprint())
     if web_page if web_page is not None else settings.web_page:
         from skill.frontends.webpage import create_blueprint as web_blueprint
         from skill.frontends.webpage import web_config
