@@ -119,7 +119,8 @@ class _Server:
         while time.monotonic() < deadline:
             assert self.proc.poll() is None, self.proc.stdout.read()
             try:
-                if _get(self.base + "/healthz")[0] == 200:
+                # up: 200, or 503 when no clips are on disk (the manifests-only case)
+                if _get(self.base + "/healthz")[0] in (200, 503):
                     return self
             except OSError:
                 time.sleep(0.2)
