@@ -69,7 +69,9 @@ def test_function_settings_and_least_privilege(template) -> None:
     assert {"HALSPORRE_SKILL_ID", "HALSPORRE_LOG_SALT", "HALSPORRE_BOOKING_URL"} <= read_by_code
     # Every setting of the Alexa path is set by the template; the web page's, the
     # webservice's and SQLite's are not Lambda's.
-    not_lambda = {"HALSPORRE_DB_PATH", "HALSPORRE_PROXIES", "HALSPORRE_LOG_LEVEL"}
+    # the SQLite file, the webservice's proxies, log level and replay store (Lambda has none)
+    not_lambda = {"HALSPORRE_DB_PATH", "HALSPORRE_PROXIES", "HALSPORRE_LOG_LEVEL",
+                  "HALSPORRE_REPLAY_DB_PATH"}
     alexa_path = {v for v in read_by_code
                   if v not in not_lambda and not v.startswith("HALSPORRE_WEB_")}
     assert alexa_path <= set(env), alexa_path - set(env)
