@@ -42,7 +42,7 @@ OUT_OF_DOMAIN_DIR = "out_of_domain"
 NUMBERS_FILE = "nlu_numbers.json"
 
 #: Minimum classifier probability for an intent; below it the utterance falls back.
-CONFIDENCE_THRESHOLD = 0.45
+CONFIDENCE_THRESHOLD = 0.40
 #: Minimum similarity (0-100) for snapping a misspelt word onto a slot value's word.
 WORD_SNAP_THRESHOLD = 85.0
 #: At most this many slot-value variants of one sample go into the training set.
@@ -82,6 +82,9 @@ TOPIC_SECTIONS: dict[str, str] = {
 }
 INFO_INTENT = "InfoIntent"
 SECTION_SLOT = "section"
+#: The section slot's generic value (the leaflet as a whole: "hälsporre", "broschyren");
+#: a specific section named in the same utterance wins over it.
+GENERIC_SECTION = "about"
 
 _NUM = "xnumberx"  # placeholder token for a number in the classifier's texts
 _SLOT_RE = re.compile(r"\{([A-Za-z][A-Za-z0-9_]*)\}")
@@ -221,6 +224,8 @@ class SlotType:
     lookup: dict[str, tuple[str, str]]
     #: accent-folded phrase -> (id, name, the phrase as written in the model)
     folded: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+    #: ``folded`` without the generic section's phrases (read first, so they win)
+    specific: dict[str, tuple[str, str, str]] = field(default_factory=dict)
 
     def ids(self) -> list[str]:
         """Distinct value ids in model order."""
@@ -459,6 +464,9 @@ class Resolver:
             return Resolution(FALLBACK_INTENT, {}, "fallback", 0.0)
         guess = self._classifier.predict(masked)
         section = _shared_section(guess.intent, guess.runner_up)
+        named = self._read_slots(INFO_INTENT, words).get(SECTION_SLOT)
+        if named is not None and named.id != section:
+            section = None  # the utterance names another section (or the whole leaflet)
         probability = guess.probability
         if section is not None:
             probability += guess.runner_up_probability
@@ -484,7 +492,10 @@ class Resolver:
         folded = [self._snap(fold(w)) for w in words]
         for slot, type_name in self._intent_slots.get(intent, {}).items():
             if type_name in self.slot_types:
-                hit = _longest_phrase(folded, self.slot_types[type_name].folded)
+                slot_type = self.slot_types[type_name]
+                hit = _longest_phrase(folded, slot_type.specific) or _longest_phrase(
+                    folded, slot_type.folded
+                )
                 if hit is not None:
                     vid, vname, phrase = hit
                     slots[slot] = SlotMatch(phrase, vid, vname)
@@ -595,4 +606,5 @@ def _build_slot_type(type_def: dict[str, Any]) -> SlotType:
     folded: dict[str, tuple[str, str, str]] = {}
     for phrase, (vid, vname) in lookup.items():
         folded.setdefault(fold(phrase), (vid, vname, phrase))
-    return SlotType(type_def["name"], lookup, folded)
+    specific = {k: v for k, v in folded.items() if v[0] != GENERIC_SECTION}
+    return SlotType(type_def["name"], lookup, folded, specific)
