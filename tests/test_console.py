@@ -86,6 +86,7 @@ def test_plain_output_and_real_time_countdown() -> None:
     assert slept == [1, 1, 1] and "s " not in fast.getvalue()
 
 
+@pytest.mark.slow
 def test_chat_command_with_piped_stdin() -> None:
     done = subprocess.run([*HALSPORRE, "chat", "--locale", "en-US", "--fast"],
                           input="what causes it\nstop\n", capture_output=True, text=True,
@@ -94,6 +95,7 @@ def test_chat_command_with_piped_stdin() -> None:
     assert "> what causes it" in done.stdout
 
 
+@pytest.mark.slow
 def test_invoke_command(tmp_path) -> None:
     from skill.alexa.envelopes import LocalDevice
 

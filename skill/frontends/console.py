@@ -17,10 +17,9 @@ from typing import Any, TextIO
 from skill.alexa.builder import build_skill
 from skill.alexa.envelopes import LocalDevice, slot_json
 from skill.alexa.invoke import invoke_answer
+from skill.content import locale_data
 from skill.core.playback import Answer, ClipStep, CueStep, Plan, Silence
 from skill.nlu import Resolver
-
-LAUNCH_WORDS = ("open", "start", "launch", "öppna", "starta")
 
 
 @dataclass
@@ -100,6 +99,7 @@ class ConsoleSession:
         self.resolver = Resolver.for_locale(locale)
         self.device = LocalDevice(locale=locale, user_id=f"amzn1.ask.account.{user}")
         self.invocation = self.resolver.invocation_name.lower()
+        self.launch_words = frozenset(locale_data(locale, "voice")["launch_words"])
         self.front_end = front_end
 
     def _run(self, utterance: str | None, intent: str | None, slots: dict[str, Any],
@@ -119,7 +119,7 @@ class ConsoleSession:
     def is_launch_phrase(self, utterance: str) -> bool:
         words = utterance.lower().strip(" .!?")
         return words == self.invocation or (
-            words.split(" ", 1)[0] in LAUNCH_WORDS and self.invocation in words)
+            words.split(" ", 1)[0] in self.launch_words and self.invocation in words)
 
     def send_intent(self, intent: str) -> Exchange:
         """Send ``intent`` straight to the Skill (the page's control buttons)."""
@@ -230,7 +230,8 @@ def run_chat(locale: str, as_json: bool, fast: bool, speak: bool, user: str,
              stdin: Iterable[str], stdout: TextIO) -> int:
     """The ``halsporre chat`` loop; the skill is opened straight away."""
     session = ConsoleSession(locale, user=user)
-    interactive = hasattr(stdin, "isatty") and stdin.isatty()  # type: ignore[attr-defined]
+    isatty = getattr(stdin, "isatty", None)
+    interactive = bool(isatty and isatty())
     speaker = Speaker.find(locale) if speak else None
     if speak:
         stdout.write((speaker.describe() if speaker else
