@@ -464,9 +464,10 @@ class Resolver:
             return Resolution(FALLBACK_INTENT, {}, "fallback", 0.0)
         guess = self._classifier.predict(masked)
         section = _shared_section(guess.intent, guess.runner_up)
-        named = self._read_slots(INFO_INTENT, words).get(SECTION_SLOT)
-        if named is not None and named.id != section:
-            section = None  # the utterance names another section (or the whole leaflet)
+        if section is not None:
+            named = self._read_slots(INFO_INTENT, words).get(SECTION_SLOT)
+            if named is not None and named.id != section:
+                section = None  # the utterance names another section (or the whole leaflet)
         probability = guess.probability
         if section is not None:
             probability += guess.runner_up_probability
