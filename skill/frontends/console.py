@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TextIO
 
 from skill.alexa.builder import build_skill
-from skill.alexa.envelopes import LocalDevice, slot_json
+from skill.alexa.envelopes import DEFAULT_APPLICATION_ID, LocalDevice, slot_json
 from skill.alexa.invoke import invoke_answer
 from skill.content import locale_data
 from skill.core.playback import Answer, ClipStep, CueStep, Plan, Silence
@@ -97,7 +98,10 @@ class ConsoleSession:
         self.locale = locale
         self.skill = skill or build_skill()
         self.resolver = Resolver.for_locale(locale)
-        self.device = LocalDevice(locale=locale, user_id=f"amzn1.ask.account.{user}")
+        # a skill that checks its id (HALSPORRE_SKILL_ID) gets envelopes carrying that id
+        self.device = LocalDevice(locale=locale, user_id=f"amzn1.ask.account.{user}",
+                                  application_id=getattr(self.skill, "skill_id", None)
+                                  or DEFAULT_APPLICATION_ID)
         self.invocation = self.resolver.invocation_name.lower()
         self.launch_words = frozenset(locale_data(locale, "voice")["launch_words"])
         self.front_end = front_end
@@ -226,10 +230,11 @@ def _show(turn: Exchange, out: TextIO, fast: bool, speaker: Speaker | None = Non
     out.flush()
 
 
-def run_chat(locale: str, as_json: bool, fast: bool, speak: bool, user: str,
+def run_chat(locale: str, as_json: bool, fast: bool, speak: bool, user: str | None,
              stdin: Iterable[str], stdout: TextIO) -> int:
-    """The ``halsporre chat`` loop; the skill is opened straight away."""
-    session = ConsoleSession(locale, user=user)
+    """The ``halsporre chat`` loop; the skill is opened straight away. Without ``user``
+    each run is a new user (nobody hears another run's progress)."""
+    session = ConsoleSession(locale, user=user or "console-" + uuid.uuid4().hex)
     isatty = getattr(stdin, "isatty", None)
     interactive = bool(isatty and isatty())
     speaker = Speaker.find(locale) if speak else None
