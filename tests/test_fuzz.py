@@ -336,11 +336,11 @@ def test_malformed_bodies_are_rejected_not_crashed(web, body, signed, content_ty
 
 @pytest.fixture(scope="module")
 def page(tmp_path_factory):
-    from skill.frontends.webpage import SessionStore
-
-    skill = build_skill(Settings(db_path=tmp_path_factory.mktemp("fuzz-page") / "p.sqlite3"))
-    app = create_app(skill, verify=True, web_store=SessionStore(max_sessions=50))
-    return app
+    # no rate limits here: the fuzzer sends thousands of turns from one address
+    settings = Settings(db_path=tmp_path_factory.mktemp("fuzz-page") / "p.sqlite3",
+                        web_starts_per_minute=0, web_starts_per_minute_total=0,
+                        web_turns_per_minute=0)
+    return create_app(build_skill(settings), verify=True, settings=settings)
 
 
 def check_api_answer(resp) -> dict | None:
