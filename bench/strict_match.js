@@ -5,10 +5,12 @@
 //   NODE_PATH=/tmp/valexa/node_modules node bench/strict_match.js \
 //       interaction_models/en-US.json utterances.yaml
 //
-// The YAML: `utterances: [{text, intent, slots?, scope}]` (scope `in`, `medical` or `out`).
-// An in-scope (or medical) utterance counts when virtual-alexa matches it to the expected
+// The YAML: `utterances: [{text, intent, slots?, scope}]` (scope `in`, `medical`, or `out`
+// / `off_topic`, which mean the same).
+// An in-scope or medical utterance counts when virtual-alexa matches it to the expected
 // intent with the expected slot values (ids or numbers); an out-of-scope one counts when
-// it matches no intent or AMAZON.FallbackIntent.  Prints the shares and the misses.
+// it matches no intent or AMAZON.FallbackIntent.  Prints the shares per scope (in-scope,
+// medical, out-of-scope) and the misses.
 // Not used by CI or the tests; Node and the npm packages are needed only here.
 "use strict";
 
@@ -77,19 +79,20 @@ function score(modelFile, yamlFile) {
   const raw = JSON.parse(fs.readFileSync(modelFile, "utf8"));
   const types = raw.interactionModel.languageModel.types || [];
   const data = yaml.load(fs.readFileSync(yamlFile, "utf8"));
-  const tally = { in: [0, 0], out: [0, 0] };
+  const tally = { in: [0, 0], medical: [0, 0], out: [0, 0] };
   const misses = [];
   for (const item of data.utterances) {
-    const scope = item.scope === "out" ? "out" : "in";
+    const scope = item.scope === "out" || item.scope === "off_topic" ? "out"
+      : item.scope === "medical" ? "medical" : "in";
     let intent = null;
     let ok = false;
     try {
       const u = new core.Utterance(model, spoken(item.text));
       if (u.matched()) {
         intent = u.intent();
-        ok = scope === "in"
-          ? intent === item.intent && slotOk(types, u, item.slots)
-          : intent === "AMAZON.FallbackIntent";
+        ok = scope === "out"
+          ? intent === "AMAZON.FallbackIntent"
+          : intent === item.intent && slotOk(types, u, item.slots);
       } else {
         ok = scope === "out";
       }
@@ -103,7 +106,7 @@ function score(modelFile, yamlFile) {
   }
   const pct = ([r, n]) => (n ? `${r}/${n} (${((100 * r) / n).toFixed(0)}%)` : "0/0");
   console.log(`${yamlFile} with ${path.basename(modelFile)}: in-scope matched ${pct(tally.in)}, `
-    + `out-of-scope unmatched ${pct(tally.out)}`);
+    + `medical matched ${pct(tally.medical)}, out-of-scope unmatched ${pct(tally.out)}`);
   for (const m of misses) console.log(`  miss ${m}`);
 }
 

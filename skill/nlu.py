@@ -42,7 +42,7 @@ OUT_OF_DOMAIN_DIR = "out_of_domain"
 NUMBERS_FILE = "nlu_numbers.json"
 
 #: Minimum classifier probability for an intent; below it the utterance falls back.
-CONFIDENCE_THRESHOLD = 0.45
+CONFIDENCE_THRESHOLD = 0.40
 #: Minimum similarity (0-100) for snapping a misspelt word onto a slot value's word.
 WORD_SNAP_THRESHOLD = 85.0
 #: At most this many slot-value variants of one sample go into the training set.
@@ -55,13 +55,36 @@ MAX_CHARS = 300
 #: Courtesy and discourse words dropped from the start or end of a longer utterance when
 #: it is not a sample as it stands ("kan du berätta om prognosen tack", "ja jag vill veta
 #: mer om prognosen", "well what's the number").
-COURTESY_END = frozenset({"tack", "please", "thanks"})
+COURTESY_END = frozenset({"tack", "please", "thanks", "liksom", "då", "egentligen"})
 COURTESY_START = frozenset({
     "snälla", "please", "ja", "jo", "okej", "alltså", "yes", "ok", "okay", "well", "so",
+    "hej", "hejsan", "hallå", "tjena", "hi", "hello", "hey", "men", "och", "but", "and",
+    "right", "tack", "asså", "du", "nå", "oh", "now", "nu",
 })
 
 #: Hesitation words dropped before the classifier ("umm what are the symptoms").
-FILLERS = frozenset({"um", "umm", "uh", "uhm", "er", "erm", "hmm", "eh", "ehm", "öh", "äh", "öhm"})
+FILLERS = frozenset({
+    "um", "umm", "uh", "uhm", "er", "erm", "hmm", "eh", "ehm", "öh", "äh", "öhm", "mm", "ähm",
+    "asså", "liksom",
+})
+
+#: The topic intents that read one leaflet section, as :data:`SECTION_SLOT` ids; an
+#: utterance torn between one of them and InfoIntent about the same section ("vad är
+#: prognosen för hälsporre") is not uncertain about what to read.
+TOPIC_SECTIONS: dict[str, str] = {
+    "SymptomsIntent": "symptoms",
+    "CausesIntent": "causes",
+    "PrognosisIntent": "prognosis",
+    "TreatmentIntent": "treatment",
+    "ExercisesInfoIntent": "exercises",
+    "SeekCareIntent": "seek_care",
+    "ClinicIntent": "clinic",
+}
+INFO_INTENT = "InfoIntent"
+SECTION_SLOT = "section"
+#: The section slot's generic value (the leaflet as a whole: "hälsporre", "broschyren");
+#: a specific section named in the same utterance wins over it.
+GENERIC_SECTION = "about"
 
 _NUM = "xnumberx"  # placeholder token for a number in the classifier's texts
 _SLOT_RE = re.compile(r"\{([A-Za-z][A-Za-z0-9_]*)\}")
@@ -201,6 +224,8 @@ class SlotType:
     lookup: dict[str, tuple[str, str]]
     #: accent-folded phrase -> (id, name, the phrase as written in the model)
     folded: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+    #: ``folded`` without the generic section's phrases (read first, so they win)
+    specific: dict[str, tuple[str, str, str]] = field(default_factory=dict)
 
     def ids(self) -> list[str]:
         """Distinct value ids in model order."""
@@ -380,7 +405,15 @@ class Resolver:
             exact = self._resolve_exact(core)
             if exact is not None:
                 return exact
-        return self._classify(core)
+        guess = self._classify(core)
+        if core == text:
+            return guess
+        whole = self._classify(text)  # "hey how's it going": the greeting is the point
+        if whole.intent != FALLBACK_INTENT and (
+            guess.intent == FALLBACK_INTENT or whole.score > guess.score
+        ):
+            return whole
+        return guess
 
     def _resolve_exact(self, text: str) -> Resolution | None:
         folded = fold(text)
@@ -430,11 +463,29 @@ class Resolver:
         if not self._classifier.knows_a_word(masked):
             return Resolution(FALLBACK_INTENT, {}, "fallback", 0.0)
         guess = self._classifier.predict(masked)
-        if guess.intent == FALLBACK_INTENT or guess.probability < CONFIDENCE_THRESHOLD:
-            return Resolution(FALLBACK_INTENT, {}, "fallback", round(guess.probability, 3))
+        section = _shared_section(guess.intent, guess.runner_up)
+        if section is not None:
+            named = self._read_slots(INFO_INTENT, words).get(SECTION_SLOT)
+            if named is not None and named.id != section:
+                section = None  # the utterance names another section (or the whole leaflet)
+        probability = guess.probability
+        if section is not None:
+            probability += guess.runner_up_probability
+        if guess.intent == FALLBACK_INTENT or probability < CONFIDENCE_THRESHOLD:
+            return Resolution(FALLBACK_INTENT, {}, "fallback", round(probability, 3))
         slots = self._read_slots(guess.intent, words)
-        score = round(min(guess.probability, 0.999), 3)
+        if guess.intent == INFO_INTENT and section is not None and SECTION_SLOT not in slots:
+            slots[SECTION_SLOT] = self._section_value(section)
+        score = round(min(probability, 0.999), 3)
         return Resolution(guess.intent, slots, "classifier", score)
+
+    def _section_value(self, section: str) -> SlotMatch:
+        """The InfoIntent slot for a section id, named as the model names it."""
+        type_name = self._intent_slots.get(INFO_INTENT, {}).get(SECTION_SLOT, "")
+        slot_type = self.slot_types.get(type_name)
+        names = {vid: name for vid, name in slot_type.lookup.values()} if slot_type else {}
+        name = names.get(section, section)
+        return SlotMatch(name, section, name)
 
     def _read_slots(self, intent: str, words: list[str]) -> dict[str, SlotMatch]:
         """The intent's slots as found in the words (custom values, numbers)."""
@@ -442,7 +493,10 @@ class Resolver:
         folded = [self._snap(fold(w)) for w in words]
         for slot, type_name in self._intent_slots.get(intent, {}).items():
             if type_name in self.slot_types:
-                hit = _longest_phrase(folded, self.slot_types[type_name].folded)
+                slot_type = self.slot_types[type_name]
+                hit = _longest_phrase(folded, slot_type.specific) or _longest_phrase(
+                    folded, slot_type.folded
+                )
                 if hit is not None:
                     vid, vname, phrase = hit
                     slots[slot] = SlotMatch(phrase, vid, vname)
@@ -463,12 +517,21 @@ class Resolver:
 
 
 def _strip_courtesy(words: list[str]) -> str:
-    """The words without a courtesy word at either end, if at least two words remain."""
-    if len(words) > 2 and words[-1] in COURTESY_END:
+    """The words without courtesy words at either end, while at least two words remain."""
+    while len(words) > 2 and words[-1] in COURTESY_END:
         words = words[:-1]
-    if len(words) > 2 and words[0] in COURTESY_START:
+    while len(words) > 2 and words[0] in COURTESY_START:
         words = words[1:]
     return " ".join(words)
+
+
+def _shared_section(intent: str, runner_up: str) -> str | None:
+    """The section both intents read, when one is InfoIntent and the other a topic intent."""
+    if intent == INFO_INTENT:
+        return TOPIC_SECTIONS.get(runner_up)
+    if runner_up == INFO_INTENT:
+        return TOPIC_SECTIONS.get(intent)
+    return None
 
 
 def read_out_of_domain(root: Path, locale: str) -> list[str]:
@@ -544,4 +607,5 @@ def _build_slot_type(type_def: dict[str, Any]) -> SlotType:
     folded: dict[str, tuple[str, str, str]] = {}
     for phrase, (vid, vname) in lookup.items():
         folded.setdefault(fold(phrase), (vid, vname, phrase))
-    return SlotType(type_def["name"], lookup, folded)
+    specific = {k: v for k, v in folded.items() if v[0] != GENERIC_SECTION}
+    return SlotType(type_def["name"], lookup, folded, specific)

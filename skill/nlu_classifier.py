@@ -1,6 +1,6 @@
 """The statistical half of :mod:`skill.nlu`: an intent classifier trained from the samples.
 
-Features are TF-IDF weighted character n-grams (2-5, inside word boundaries, which
+Features are TF-IDF weighted character n-grams (3-5, inside word boundaries, which
 tolerate typos, inflections and missing accents) and word uni/bigrams, fed to a
 linear SVM (liblinear: trains in about 0.2 s); a softmax over its scores gives the
 confidence.  Texts are
@@ -29,6 +29,8 @@ C = 0.5
 #: Scale of the SVM's scores before the softmax that turns them into probabilities; chosen
 #: on the dev set (tests/data/nlu_dev) so that the probabilities track accuracy.
 TEMPERATURE = 4.0
+#: Character n-gram sizes (inside word boundaries).
+CHAR_NGRAMS = (3, 5)
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,7 @@ class IntentClassifier:
             raise ValueError("an intent classifier needs at least two intents")
         folded = [fold(t) for t in texts]
         chars = TfidfVectorizer(
-            analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, dtype=np.float32
+            analyzer="char_wb", ngram_range=CHAR_NGRAMS, sublinear_tf=True, dtype=np.float32
         )
         words = TfidfVectorizer(
             analyzer="word",

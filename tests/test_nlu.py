@@ -406,3 +406,41 @@ def test_no_two_intents_share_a_sample_once_accents_are_folded() -> None:
 
 def test_number_table_file_is_current() -> None:
     assert _number_words() == compute_number_words()
+
+
+@pytest.mark.parametrize(
+    ("locale", "utterance", "intent", "slots"),
+    [
+        ("sv-SE", "asså liksom vad är hälsporre", "InfoIntent", {"section": "about"}),
+        ("sv-SE", "hej kan du hjälpa mig", "AMAZON.HelpIntent", {}),
+        ("sv-SE", "kan jag ta citodon mot smärtan", "MedicalQuestionIntent", {}),
+        ("sv-SE", "min fru har ont i axeln", "MedicalQuestionIntent", {}),
+        ("sv-SE", "borde jag testa naprapat", "MedicalQuestionIntent", {}),
+        ("sv-SE", "vem vann matchen igår", FALLBACK_INTENT, {}),
+        ("en-GB", "read the bit about causes", "InfoIntent", {"section": "causes"}),
+        ("en-GB", "my wife has a bad shoulder", "MedicalQuestionIntent", {}),
+        ("en-GB", "can I take nurofen and paracetamol together", "MedicalQuestionIntent", {}),
+        ("en-GB", "hello how does this work", "AMAZON.HelpIntent", {}),
+        ("en-GB", "who won the match last night", FALLBACK_INTENT, {}),
+        ("en-US", "hey how's it going", "GreetingIntent", {}),
+    ],
+)
+def test_fillers_greetings_and_honest_limits(
+    locale: str, utterance: str, intent: str, slots: dict
+) -> None:
+    _check(locale, utterance, intent, slots)
+
+
+def test_info_and_topic_intent_pool_their_confidence() -> None:
+    """Torn between InfoIntent and the topic intent of the section it names: one answer."""
+    resolver = Resolver.for_locale("sv-SE")
+    text = "vad är prognosen för ont i hälen"
+    guess = resolver._classifier.predict(text)
+    assert {guess.intent, guess.runner_up} == {"InfoIntent", "PrognosisIntent"}, guess
+    pooled = round(guess.probability + guess.runner_up_probability, 3)
+    assert resolver.resolve(text).score == pooled
+    # another section named: nothing pooled
+    other = "what are the causes for pain in my heel"
+    res = Resolver.for_locale("en-US").resolve(other)
+    guess = Resolver.for_locale("en-US")._classifier.predict(other)
+    assert res.score == round(guess.probability, 3)
