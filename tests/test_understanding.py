@@ -68,6 +68,29 @@ def test_test_sets_are_big_enough_and_cover_every_scope() -> None:
         assert scopes["in"] >= (150 if locale == "sv-SE" else 100)
 
 
+#: Measured and not yet at the goal (issue 12): strict, so reaching the goal fails the
+#: test until this mark is removed.
+NOT_YET = {("en-GB", "in"): "92.8% measured on 2026-11-30; the goal is 95%"}
+
+
+def _goal(locale: str, scope: str) -> pytest.param:
+    reason = NOT_YET.get((locale, scope))
+    marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+    return pytest.param(locale, marks=marks, id=locale)
+
+
+@pytest.mark.parametrize("locale", [_goal(locale, "in") for locale in LOCALES])
+def test_in_scope_accuracy(locale: str) -> None:
+    accuracy, misses = score(locale, "in")
+    assert accuracy >= IN_SCOPE_GOAL, f"{accuracy:.1%} in-scope:\n" + "\n".join(misses)
+
+
+@pytest.mark.parametrize("locale", [_goal(locale, "out") for locale in LOCALES])
+def test_out_of_scope_handling(locale: str) -> None:
+    accuracy, misses = score(locale, "out")
+    assert accuracy >= OUT_OF_SCOPE_GOAL, f"{accuracy:.1%} out of scope:\n" + "\n".join(misses)
+
+
 def _samples(locale: str) -> set[str]:
     import json
 
