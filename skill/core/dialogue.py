@@ -26,11 +26,12 @@ from skill.core.effects import (
     MarkCheckin,
     RecordSession,
     SavePlace,
+    SavePreferences,
 )
 from skill.core.limits import MAX_CLIP_MS
 from skill.core.parts import Cue, Part, Pause, Say, ref
 from skill.core.playback import Card
-from skill.core.progress import count_today_say, ordinal_key
+from skill.core.progress import Preferences, count_today_say, ordinal_key
 from skill.core.session_plan import AudioMode
 
 SECTIONS: tuple[str, ...] = (
@@ -94,6 +95,10 @@ class DialogueState:
     last: list[Part] = field(default_factory=list)
     last_reprompt: list[Part] = field(default_factory=list)
     stretch: dict[str, Any] | None = None
+    played: dict[str, Any] | None = None
+    """The last stretch answer's timeline: ``at`` (its request's timestamp, ISO 8601),
+    ``ms`` (its planned length) and ``holds`` (when each hold's release cue ended, ms from
+    its start). Set by the front end that knows the timestamps; see :func:`settle_place`."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -103,6 +108,7 @@ class DialogueState:
             "last": [part_to_dict(p) for p in self.last],
             "last_reprompt": [part_to_dict(p) for p in self.last_reprompt],
             "stretch": self.stretch,
+            "played": self.played,
         }
 
     @classmethod
@@ -136,7 +142,46 @@ class DialogueState:
             last=[part_from_dict(p) for p in last],
             last_reprompt=[part_from_dict(p) for p in last_reprompt],
             stretch=dict(stretch) if stretch is not None else None,
+            played=_played(data.get("played")),
         )
+
+
+def _played(data: Any) -> dict[str, Any] | None:
+    """A stored answer timeline, checked (see ``DialogueState.played``)."""
+    if data is None:
+        return None
+    if not isinstance(data, Mapping) or set(data) != {"at", "ms", "holds"}:
+        raise ValueError("bad played timeline")
+    at, ms, holds = data["at"], data["ms"], data["holds"]
+    if not isinstance(at, str) or len(at) > 40:
+        raise ValueError("bad played timestamp")
+    if type(ms) is not int or not 0 <= ms <= MAX_CLIP_MS:
+        raise ValueError("bad played length")
+    if not isinstance(holds, list) or len(holds) > 10 or not all(
+            type(h) is int and 0 <= h <= ms for h in holds) or holds != sorted(holds):
+        raise ValueError("bad played holds")
+    return {"at": at, "ms": ms, "holds": list(holds)}
+
+
+def settle_place(state: DialogueState, elapsed_ms: int | None) -> DialogueState:
+    """Where the stretch session really is when a request comes ``elapsed_ms`` after the
+    last stretch answer began.
+
+    Inside that answer (the user spoke over it: stop, pause, "how many are left") only
+    the holds heard to their release count, and the hold in progress stays the place;
+    after the answer's planned end everything in it was heard and the session moves on.
+    """
+    if state.mode != "stretch" or not state.stretch or not state.played \
+            or elapsed_ms is None or elapsed_ms >= state.played["ms"]:
+        return state
+    try:
+        current = stretch.StretchState.from_dict(state.stretch)
+    except ValueError:
+        return state
+    heard = sum(1 for end in state.played["holds"] if end <= elapsed_ms)
+    state.stretch = stretch.settle(current, heard).to_dict()
+    state.played = None
+    return state
 
 
 @dataclass(frozen=True)
@@ -168,6 +213,8 @@ class Facts(Protocol):
     def audio_mode(self) -> AudioMode: ...
     @property
     def booking_url(self) -> str | None: ...
+    @property
+    def preferences(self) -> Preferences: ...
 
 
 @dataclass(frozen=True)
@@ -184,6 +231,7 @@ class UserFacts:
     audio_mode: AudioMode = AudioMode.CUE_CLIPS
     booking_url: str | None = None
     """The deployment's online booking page (``Settings.booking_url``), for the card."""
+    preferences: Preferences = Preferences()
 
 
 @dataclass
@@ -343,10 +391,13 @@ def _stretch_step(state: DialogueState, step: stretch.Step, facts: Facts) -> Dec
         effects: list[Effect] = [] if step.state.finished else [SavePlace(place)]
         return Decision(state=state, speech=parts, reprompt=None, effects=effects)
     if step.finished:
-        count = facts.sessions_today + 1
-        key = ordinal_key(count)
-        ordinal = ref(key) if key else None
-        parts.append(count_today_say(ordinal, count))
+        whole = step.state.whole
+        if whole:
+            count = facts.sessions_today + 1
+            key = ordinal_key(count)
+            parts.append(count_today_say(ref(key) if key else None, count))
+        else:
+            parts.append(Say("stretch.not_counted"))
         state.mode, state.stretch = "menu", None
         if facts.has_reminders:
             decision = _menu(state, parts)
@@ -354,7 +405,8 @@ def _stretch_step(state: DialogueState, step: stretch.Step, facts: Facts) -> Dec
             state.pending = "reminders"
             offer = Say("reminders.offer")
             decision = _ask(state, [*parts, offer], [offer])
-        decision.effects.append(RecordSession())
+        if whole:
+            decision.effects.append(RecordSession())
         return decision
     state.mode, state.pending = "stretch", None
     decision = _ask(state, parts, step.reprompt, remember=False)
@@ -364,10 +416,42 @@ def _stretch_step(state: DialogueState, step: stretch.Step, facts: Facts) -> Dec
 
 def _start_stretch(state: DialogueState, facts: Facts, hold: object = None,
                    only: object = None) -> Decision:
-    step = stretch.start(hold_seconds=hold if hold not in (None, "") else None,
+    prefs = facts.preferences
+    step = stretch.start(hold_seconds=prefs.hold_seconds if hold in (None, "") else hold,
                          only=only if only not in (None, "") else None,
-                         mode=facts.audio_mode)
+                         mode=facts.audio_mode, setup_seconds=prefs.setup_seconds)
     return _stretch_step(state, step, facts)
+
+
+def _keep_preferences(decision: Decision, facts: Facts, hold: int | None = None,
+                      setup: int | None = None) -> Decision:
+    """Remember a hold or setup time the user set "from now on" for later sessions."""
+    prefs = facts.preferences
+    new = Preferences(hold if hold is not None else prefs.hold_seconds,
+                      setup if setup is not None else prefs.setup_seconds)
+    if new != prefs:
+        decision.effects.append(SavePreferences(new.hold_seconds, new.setup_seconds))
+    return decision
+
+
+def _setup_value(event: Event) -> object:
+    return event.slot("length") or event.slot("seconds")
+
+
+def _set_setup(state: DialogueState, event: Event, facts: Facts) -> Decision:
+    """Outside a session: change the setup time and go back to the menu."""
+    current = facts.preferences.setup_seconds
+    seconds = stretch.setup_change(current, _setup_value(event)) \
+        or stretch.setup_change(current, "longer")
+    decision = _menu(state, [Say("stretch.setup_set", {"seconds": seconds})])
+    return _keep_preferences(decision, facts, setup=seconds)
+
+
+def _hold_for_now_on(state: DialogueState, event: Event, facts: Facts) -> Decision:
+    """Outside a session: "hold for 25 seconds from now on" starts one with that hold."""
+    decision = _start_stretch(state, facts, hold=event.slot("seconds") or "")
+    hold = state.stretch["hold_seconds"] if state.stretch else None
+    return _keep_preferences(decision, facts, hold=hold if event.slot("seconds") else None)
 
 
 def _in_stretch(state: DialogueState, event: Event, facts: Facts) -> Decision | None:
@@ -383,7 +467,14 @@ def _in_stretch(state: DialogueState, event: Event, facts: Facts) -> Decision | 
     if name == "SetHoldTimeIntent":
         step = stretch.advance(current, stretch.Event.set_hold(event.slot("seconds")),
                                mode=facts.audio_mode)
-    elif name == "ExerciseIntent":
+        return _keep_preferences(_stretch_step(state, step, facts), facts,
+                                 hold=step.state.hold_seconds)
+    if name == "SetSetupTimeIntent":
+        step = stretch.advance(current, stretch.Event.set_setup(_setup_value(event)),
+                               mode=facts.audio_mode)
+        return _keep_preferences(_stretch_step(state, step, facts), facts,
+                                 setup=step.state.setup_seconds)
+    if name == "ExerciseIntent":
         step = stretch.advance(current, stretch.Event.only_exercise(event.slot("exercise")),
                                mode=facts.audio_mode)
     elif name in STRETCH_EVENTS:
@@ -414,7 +505,19 @@ def _launch(facts: Facts) -> Decision:
         decision.effects.append(MarkCheckin())
         return decision
     welcome = "welcome.back" if facts.returning else "welcome.first"
-    return _ask(state, [Say(welcome)], [Say("welcome.reprompt")])
+    return _ask(state, [*_preference_words(facts.preferences), Say(welcome)],
+                [Say("welcome.reprompt")])
+
+
+def _preference_words(prefs: Preferences) -> list[Part]:
+    """The user's own hold and setup times, said at launch when they are not the default."""
+    default = Preferences()
+    words: list[Part] = []
+    if prefs.hold_seconds != default.hold_seconds:
+        words.append(Say("progress.prefs_hold", {"seconds": prefs.hold_seconds}))
+    if prefs.setup_seconds != default.setup_seconds:
+        words.append(Say("progress.prefs_setup", {"seconds": prefs.setup_seconds}))
+    return words
 
 
 #: The yes/no questions :func:`_answer` handles (the others are about leaflet sections).
@@ -480,7 +583,9 @@ def decide(state: DialogueState, event: Event, facts: Facts | None = None) -> De
     if name == "StartStretchIntent":
         return _start_stretch(state, facts, hold=event.slot("seconds"))
     if name == "SetHoldTimeIntent":
-        return _start_stretch(state, facts, hold=event.slot("seconds") or "")
+        return _hold_for_now_on(state, event, facts)
+    if name == "SetSetupTimeIntent":
+        return _set_setup(state, event, facts)
     if name == "ExerciseIntent":
         return _start_stretch(state, facts, only=event.slot("exercise") or "0")
     if name == "ProgressIntent":

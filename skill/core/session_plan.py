@@ -28,6 +28,10 @@ from skill.core.limits import (  # noqa: F401  (re-exported: the planner's vocab
     HOLD_MIN,
     LIMITS,
     REPS,
+    SETUP_DEFAULT,
+    SETUP_MAX,
+    SETUP_MIN,
+    SETUP_STEP,
     AlexaLimits,
 )
 from skill.core.locales import ALEXA_LOCALES, SUPPORTED_LOCALES
@@ -38,12 +42,6 @@ REST_MS = 5_000
 """Rest between two holds of the same exercise."""
 SETUP_PAUSE_MS = 3_000
 """Silence before a hold when going on mid-exercise (already in position)."""
-SETUP_DEFAULT = 8
-"""Seconds to get into position before the first hold of each exercise (a preference)."""
-SETUP_MIN = 5
-SETUP_MAX = 20
-SETUP_STEP = 5
-""""Longer (shorter) pause before each exercise" adds (takes) this many seconds."""
 TIME_LEFT_MARKS: tuple[int, ...] = (20, 10)
 """'{seconds} seconds left' is spoken at these marks when at least
 :data:`FIRST_MARK_AFTER` seconds into the hold (the hold's own words come first)."""
