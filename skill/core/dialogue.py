@@ -29,7 +29,7 @@ from skill.core.effects import (
     SavePreferences,
 )
 from skill.core.limits import MAX_CLIP_MS
-from skill.core.parts import Cue, Part, Pause, Say, ref
+from skill.core.parts import Cue, Part, Pause, Say, Wait, ref
 from skill.core.playback import Card
 from skill.core.progress import Preferences, count_today_say, ordinal_key
 from skill.core.session_plan import AudioMode
@@ -60,6 +60,8 @@ def part_to_dict(part: Part) -> dict[str, Any]:
         return {"say": part.key, "p": dict(part.params)}
     if isinstance(part, Pause):
         return {"pause": part.ms}
+    if isinstance(part, Wait):
+        return {"wait": part.ms}
     return {"cue": part.name}
 
 
@@ -80,6 +82,11 @@ def part_from_dict(data: Any) -> Part:
         if not isinstance(ms, int) or isinstance(ms, bool) or not 0 <= ms <= MAX_CLIP_MS:
             raise ValueError("bad pause")
         return Pause(ms)
+    if "wait" in data:
+        ms = data["wait"]
+        if not isinstance(ms, int) or isinstance(ms, bool) or not 0 <= ms <= MAX_CLIP_MS:
+            raise ValueError("bad wait")
+        return Wait(ms)
     if "cue" in data and isinstance(data["cue"], str):
         return Cue(data["cue"])
     raise ValueError("unknown part")
