@@ -145,8 +145,9 @@ class ConsoleSession:
         ``played_ms``: how far the last answer had played when the button was pressed."""
         return self._run(None, intent, {}, self.device.intent(intent, now=self._now(played_ms)))
 
-    def say(self, utterance: str) -> Exchange:
-        """Resolve ``utterance`` like Alexa's NLU would and send it to the Skill."""
+    def say(self, utterance: str, played_ms: int | None = None) -> Exchange:
+        """Resolve ``utterance`` like Alexa's NLU would and send it to the Skill
+        (``played_ms``: how far the last answer had played when the user spoke)."""
         if self.device.session_id is None and self.is_launch_phrase(utterance):
             turn = self.launch()
             turn.utterance = utterance
@@ -158,7 +159,7 @@ class ConsoleSession:
             slots_out[name] = {"value": match.value, "id": match.id}
             slots_json[name] = slot_json(name, match.value, match.id, match.name,
                                          slot_type=name)
-        envelope = self.device.intent(resolution.intent, slots_json, self._now())
+        envelope = self.device.intent(resolution.intent, slots_json, self._now(played_ms))
         return self._run(utterance, resolution.intent, slots_out, envelope)
 
 

@@ -8,6 +8,10 @@ Routes (a Flask Blueprint, registered by :func:`skill.frontends.web.create_app`)
 * ``POST /api/control`` ``{"locale", "event"}`` - a button: ``pause``, ``resume`` or ``stop``,
   sent to the skill as its intent (never as words through the NLU).
 
+Both take ``played_ms`` (optional): how far the last answer had played when the user spoke
+or pressed the button. The request is dated that long after the last one, so the skill
+settles the place exactly as it does from Alexa's request timestamps.
+
 Each browser gets one :class:`~skill.frontends.console.ConsoleSession` per web session, kept
 server-side in a bounded in-memory :class:`SessionStore` with idle expiry. The browser holds
 only the random session id, in an ``HttpOnly; SameSite=Strict`` cookie. Utterances are never
@@ -15,7 +19,8 @@ logged; 400 answers log one line with the reason.
 
 The answer is JSON, a projection of the turn's playback plan
 (:class:`skill.core.playback.Answer`): ``text``, ``steps`` (a playlist: ``{"say": text}``,
-``{"audio": url, "text": words}``, ``{"pause_ms": n}``, each with ``start_ms`` and ``ms``),
+``{"audio": url, "text": words}``, ``{"pause_ms": n}``, each with ``start_ms`` and ``ms``;
+cues carry ``cue`` and a hold's start cue its ``hold_ms``),
 ``card`` (``title``, ``lines``), ``session_open``, and ``clinic`` (``phone``, ``tel``,
 ``booking``) when the answer gives the clinic's number.
 """
@@ -156,6 +161,8 @@ def _step_json(step: Step, names: Mapping[str, str]) -> dict[str, Any]:
         return {"audio": step.url, "text": step.text, "engine": step.engine, **timing}
     if isinstance(step, CueStep) and step.url:
         return {"audio": step.url, "text": step.text, "cue": step.name, **timing}
+    if isinstance(step, CueStep):
+        return {"say": step.text, "text": step.text, "cue": step.name, **timing}
     if isinstance(step, Words):
         return {"say": _spoken(step, names), "text": step.text, **timing}
     return {"say": step.text, "text": step.text, **timing}
@@ -164,7 +171,8 @@ def _step_json(step: Step, names: Mapping[str, str]) -> dict[str, Any]:
 def _merge(steps: list[dict[str, Any]], item: dict[str, Any]) -> None:
     """Adjacent words merge into one ``say`` step, adjacent pauses into one ``pause_ms``."""
     last = steps[-1] if steps else None
-    if last is not None and "say" in item and "say" in last:
+    if last is not None and "say" in item and "say" in last \
+            and "cue" not in item and "cue" not in last:
         last["say"] = f"{last['say']} {item['say']}"
         last["text"] = f"{last['text']} {item['text']}"
         last["ms"] += item["ms"]
@@ -185,7 +193,20 @@ def plan_steps(plan: Plan, names: Mapping[str, str] | None = None) -> list[dict[
         if isinstance(step, Silence) and not step.duration_ms:
             continue
         _merge(steps, _step_json(step, names or {}))
+    _hold_lengths(steps)
     return steps
+
+
+def _hold_lengths(steps: list[dict[str, Any]]) -> None:
+    """Each hold's start cue gets ``hold_ms``: from its start to its release cue's start
+    (the page's ring counts the whole hold down)."""
+    began: dict[str, Any] | None = None
+    for step in steps:
+        if step.get("cue") == "hold_start":
+            began = step
+        elif step.get("cue") == "hold_end" and began is not None:
+            began["hold_ms"] = step["start_ms"] - began["start_ms"]
+            began = None
 
 
 def _clinic(contact: ClinicContact | None) -> dict[str, Any] | None:
@@ -242,6 +263,20 @@ def _text(data: Mapping[str, Any]) -> str:
     if len(text) > MAX_TEXT_CHARS:
         raise ApiError(f"'text' is too long (at most {MAX_TEXT_CHARS} characters)")
     return text
+
+
+MAX_PLAYED_MS = 24 * 3600 * 1000
+
+
+def _played_ms(data: Mapping[str, Any]) -> int | None:
+    """How far the last answer had played when the user interrupted (``played_ms``)."""
+    value = data.get("played_ms")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) \
+            or not 0 <= value <= MAX_PLAYED_MS:
+        raise ApiError(f"'played_ms' must be an integer from 0 to {MAX_PLAYED_MS}")
+    return value
 
 
 def _control(data: Mapping[str, Any]) -> str:
@@ -353,14 +388,16 @@ def create_blueprint(
         data = _json_body()
         locale = _locale(data)
         text = _text(data)
-        return run(locale, lambda c: c.say(text))
+        played = _played_ms(data)
+        return run(locale, lambda c: c.say(text, played))
 
     @bp.post("/api/control")
     def control():  # type: ignore[no-untyped-def]
         data = _json_body()
         locale = _locale(data)
         intent = _control(data)
-        return run(locale, lambda c: c.send_intent(intent))
+        played = _played_ms(data)
+        return run(locale, lambda c: c.send_intent(intent, played))
 
     return bp
 
