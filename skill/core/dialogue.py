@@ -503,7 +503,8 @@ def _launch(facts: Facts) -> Decision:
         if place is not None and not place.finished:
             state.pending, state.stretch = "continue_place", place.to_dict()
             number = place.exercise + 1 if place.rep >= stretch.REPS else place.exercise
-            return _ask(state, [Say("progress.continue_offer", {"exercise": number})],
+            return _ask(state, [*_preference_words(facts.preferences),
+                                Say("progress.continue_offer", {"exercise": number})],
                         [Say("progress.continue_reprompt")])
     if facts.checkin_due:
         state.pending = "checkin"

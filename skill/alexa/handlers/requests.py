@@ -74,7 +74,8 @@ class ClinicHandler(IntentGroupHandler):
 class StretchHandler(IntentGroupHandler):
     """The guided stretch session: start, hold time, one exercise, how many are left."""
 
-    INTENTS = ("StartStretchIntent", "SetHoldTimeIntent", "ExerciseIntent", "ProgressIntent")
+    INTENTS = ("StartStretchIntent", "SetHoldTimeIntent", "SetSetupTimeIntent", "ExerciseIntent",
+               "ProgressIntent")
 
 
 class RemindersHandler(IntentGroupHandler):
