@@ -170,15 +170,23 @@ def _played(data: Any) -> dict[str, Any] | None:
     return {"at": at, "ms": ms, "holds": list(holds)}
 
 
-def settle_place(state: DialogueState, elapsed_ms: int | None) -> DialogueState:
-    """Where the stretch session really is when a request comes ``elapsed_ms`` after the
-    last stretch answer began.
+#: Requests that interrupt a stretch answer and keep the place where it was: stop, pause,
+#: "how many are left" and the session ending. "Yes", "next" and the like move on.
+INTERRUPTIONS = frozenset({"AMAZON.StopIntent", "AMAZON.CancelIntent", "AMAZON.PauseIntent",
+                           "AMAZON.NoIntent", "ProgressIntent", SESSION_ENDED})
+
+
+def settle_place(state: DialogueState, elapsed_ms: int | None,
+                 event: str = "AMAZON.PauseIntent") -> DialogueState:
+    """Where the stretch session really is when ``event`` (an interruption: stop, pause,
+    "how many are left") comes ``elapsed_ms`` after the last stretch answer began.
 
     Inside that answer (the user spoke over it: stop, pause, "how many are left") only
     the holds heard to their release count, and the hold in progress stays the place;
     after the answer's planned end everything in it was heard and the session moves on.
     """
     if state.mode != "stretch" or not state.stretch or not state.played \
+            or event not in INTERRUPTIONS \
             or elapsed_ms is None or elapsed_ms >= state.played["ms"]:
         return state
     try:

@@ -79,7 +79,7 @@ def respond(handler_input: HandlerInput, event: Event, facts: Facts | None = Non
     """Decide on ``event``, carry out the effects, put their outcome into words, answer."""
     facts = facts or load_facts(handler_input)
     state = turn_of(handler_input).state
-    state = settle_place(state, elapsed_ms(state, request_time(handler_input)))
+    state = settle_place(state, elapsed_ms(state, request_time(handler_input)), event.name)
     decision = decide(state, event, facts)
     outcome = run_effects(handler_input, decision.effects, facts)
     finished = finish(decision.speech, decision.effects, outcome)
