@@ -27,6 +27,7 @@ system-deps:
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 test: system-deps $(STAMP) lint
 	$(VENV)/bin/pytest

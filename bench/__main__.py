@@ -135,25 +135,43 @@ def notes_for(results: dict[str, Any]) -> list[str]:
     if load > (machine.get("cpus") or 1) * 0.5:
         notes.append(f"machine busy: 1-min load average {load:.1f} on {machine.get('cpus')} "
                      "CPUs at start - absolute numbers are noisy, compare ratios")
-    inproc = results.get("inprocess")
+    notes += _inprocess_notes(results.get("inprocess"))
+    notes += _web_notes(results.get("web"))
+    audio = results.get("audio")
+    if isinstance(audio, dict):
+        p = audio["prime"]
+        notes.append(f"audio: prime step rendered {p['rendered']} clips in {p['seconds']:.1f} s "
+                     f"(kept in var/bench/audio-espeak for next runs); changed key "
+                     f"{audio['one_change']['key']!r}")
+    return notes
+
+
+def _stretch_note(locale: str, n: dict[str, Any]) -> str:
+    if not n["stretch_wired"]:
+        return (f"in-process {locale}: StartStretchIntent is not wired yet (no "
+                "stretch mode); the script ran the rest - re-run when it is")
+    if not n["stretch_finished"]:
+        return (f"in-process {locale}: stretch session not finished after "
+                f"{n['stretch_turns']} turns (bound reached)")
+    return f"in-process {locale}: stretch session finished in {n['stretch_turns']} turns"
+
+
+def _inprocess_notes(inproc: Any) -> list[str]:
+    notes: list[str] = []
     if isinstance(inproc, dict):
         for locale, n in inproc["notes"].items():
-            if not n["stretch_wired"]:
-                notes.append(f"in-process {locale}: StartStretchIntent is not wired yet (no "
-                             "stretch mode); the script ran the rest - re-run when it is")
-            elif not n["stretch_finished"]:
-                notes.append(f"in-process {locale}: stretch session not finished after "
-                             f"{n['stretch_turns']} turns (bound reached)")
-            else:
-                notes.append(f"in-process {locale}: stretch session finished in "
-                             f"{n['stretch_turns']} turns")
+            notes.append(_stretch_note(locale, n))
         if not inproc.get("persistence_wired"):
             notes.append("in-process: build_skill() has no persistence adapter yet; "
                          "figures are without SQLite - re-run when it is wired")
         notes.append(f"in-process: {inproc['conversations_per_locale']} conversations/locale, "
                      f"{inproc['sv-SE']['requests'] + inproc['en-US']['requests']} requests; "
                      f"bare {inproc['bare']['requests']} LaunchRequests")
-    web = results.get("web")
+    return notes
+
+
+def _web_notes(web: Any) -> list[str]:
+    notes: list[str] = []
     if isinstance(web, dict):
         for name in ("ours", "bare"):
             w = web[name]
@@ -163,12 +181,6 @@ def notes_for(results: dict[str, Any]) -> list[str]:
         notes.append(f"web: gunicorn {web['workers']} sync workers, {web['clients']} clients, "
                      f"{web['seconds']} s; ours {web['ours']['ok']} / bare {web['bare']['ok']}"
                      " requests answered 200")
-    audio = results.get("audio")
-    if isinstance(audio, dict):
-        p = audio["prime"]
-        notes.append(f"audio: prime step rendered {p['rendered']} clips in {p['seconds']:.1f} s "
-                     f"(kept in var/bench/audio-espeak for next runs); changed key "
-                     f"{audio['one_change']['key']!r}")
     return notes
 
 

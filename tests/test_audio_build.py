@@ -21,8 +21,9 @@ from skill.tools.audio import build
 from skill.tools.audio.build import build_locale, cue_phrases, plan_locale, spell_phone
 from skill.tools.audio.engines import Engine, EngineUnavailable
 
-pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None or shutil.which("ffprobe")
-                                is None, reason="ffmpeg is not installed")
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(shutil.which("ffmpeg") is None or shutil.which("ffprobe")
+                                 is None, reason="ffmpeg is not installed")]
 
 CONTENT = """\
 welcome: "Välkommen till Hälsporre."

@@ -92,6 +92,7 @@ def test_fit_keeps_five_tags_and_needs_no_join(tmp_path: Path) -> None:
     assert lib.fit(parts) == parts
 
 
+@pytest.mark.slow
 @needs_ffmpeg
 def test_combine_joins_many_clips_into_one(tmp_path: Path) -> None:
     d = tmp_path / "sv-SE"
@@ -117,6 +118,7 @@ def test_combine_joins_many_clips_into_one(tmp_path: Path) -> None:
     assert lib.combine(parts) == joined  # cached: same name, not re-made
 
 
+@pytest.mark.slow
 @needs_ffmpeg
 def test_concat_over_240_seconds_is_refused(tmp_path: Path) -> None:
     tones.render_tone(tones.TONES["hold_start"], tmp_path / "s.mp3")

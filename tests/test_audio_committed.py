@@ -92,6 +92,7 @@ def test_every_committed_clip_is_alexa_format(manifest: dict) -> None:
     assert on_disk == files, "stale or unlisted clips in audio/sv-SE"
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("ffprobe") is None, reason="ffprobe is not installed")
 def test_ffprobe_confirms_format_and_duration(manifest: dict) -> None:
     entries = sorted(_entries(manifest), key=lambda e: e["file"])

@@ -72,6 +72,7 @@ def test_stop_ends_the_session_and_a_launch_phrase_opens_it_again() -> None:
     assert "fat pad" in turn.text and turn.request["session"]["new"] is True
 
 
+@pytest.mark.slow
 def test_chat_command_with_piped_stdin() -> None:
     done = subprocess.run([*HALSPORRE, "chat", "--locale", "en-US", "--fast"],
                           input="what causes it\nstop\n", capture_output=True, text=True,
@@ -80,6 +81,7 @@ def test_chat_command_with_piped_stdin() -> None:
     assert "> what causes it" in done.stdout
 
 
+@pytest.mark.slow
 def test_invoke_command(tmp_path) -> None:
     from skill.alexa.envelopes import LocalDevice
 

@@ -7,7 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from skill.core.clips import AUDIO_DIR
+
+pytestmark = pytest.mark.slow
 
 
 def fake_player(bin_dir: Path, name: str, log: Path) -> None:

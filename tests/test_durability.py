@@ -33,6 +33,8 @@ from skill.content import load_content
 from skill.core.stretch import REPS
 from tests.test_session_flow import User, say
 
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[1]
 USER_ID = "amzn1.ask.account.DURABILITY"
 NOW = datetime(2026, 5, 4, 8, 0, tzinfo=UTC)  # 10:00 in Stockholm

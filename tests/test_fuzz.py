@@ -50,6 +50,8 @@ from skill.frontends.web import create_app
 from tests import fuzz_strategies as fs
 from tests.certs import TestPKI, headers
 
+pytestmark = pytest.mark.slow
+
 SERIALIZER = DefaultSerializer()
 MAX_RESPONSE_BYTES = 120 * 1024
 MAX_SPEECH_CHARS = 8000

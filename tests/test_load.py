@@ -14,6 +14,8 @@ pytest.importorskip("gunicorn", reason="gunicorn is in the 'test' extra")
 
 from bench.load import failed, run  # noqa: E402
 
+pytestmark = pytest.mark.slow
+
 SECONDS = 5.0
 CLIENTS = 10
 BUDGET_S = 20.0

@@ -222,6 +222,7 @@ def test_english_session_is_three_answers_within_alexas_limits(skill) -> None:
         assert len(ssml) <= 8000
 
 
+@pytest.mark.slow
 def test_swedish_session_on_alexa_joins_each_answer_into_one_clip(skill) -> None:
     import shutil
     import xml.etree.ElementTree as ET

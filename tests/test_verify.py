@@ -304,6 +304,7 @@ def test_skill_id_verifier(caplog):
 
 # -- skill.alexa.compat ----------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_flask_ask_sdk_importable_in_fresh_subprocess():
     code = (
         "import logging; logging.basicConfig()\n"

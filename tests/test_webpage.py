@@ -27,6 +27,8 @@ from skill.core.clips import AUDIO_DIR
 from skill.core.playback import Answer, ClipStep, CueStep, Piece, Plan, Silence, Words
 from skill.frontends.web import create_app
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 #: ``HALSPORRE_SCREENSHOTS=1 pytest tests/test_webpage.py`` refreshes docs/screenshots/;
 #: otherwise the screenshots go to pytest's temporary folder (the tree stays clean).

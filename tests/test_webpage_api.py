@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 
@@ -240,7 +239,7 @@ def test_page_and_alexa_share_the_root(client):
 
 
 def test_static_files_are_served(client):
-    for name in ("app.js", "style.css", "labels.json"):
+    for name in ("app.js", "style.css", "index.html"):
         resp = client.get(f"/web/static/{name}")
         assert resp.status_code == 200, name
         resp.close()
@@ -274,17 +273,22 @@ def test_web_page_can_be_switched_off(skill):
 # ------------------------------------------------------------------ labels
 
 
-def test_labels_have_the_same_keys_in_every_locale():
-    labels = json.loads((STATIC_DIR / "labels.json").read_text(encoding="utf-8"))
-    assert set(labels) == set(SUPPORTED_LOCALES)
-    reference = set(labels["sv-SE"])
-    for locale, table in labels.items():
+def test_the_server_tells_the_page_its_locales_and_labels(client):
+    body = client.get("/api/locales").get_json()
+    assert body["locales"] == list(SUPPORTED_LOCALES) and body["default"] in body["locales"]
+    assert body["languages"]["sv"] == "sv-SE"
+    assert set(body["labels"]) == set(SUPPORTED_LOCALES)
+    reference = set(body["labels"]["sv-SE"])
+    for locale, table in body["labels"].items():
         assert set(table) == reference, locale
         assert all(isinstance(v, str) and v.strip() for v in table.values()), locale
+    assert body["labels"]["sv-SE"]["talk"] != body["labels"]["en-US"]["talk"]
+    app_js = (STATIC_DIR / "app.js").read_text(encoding="utf-8")
+    assert "/api/locales" in app_js and '"sv-SE"' not in app_js and "en-US" not in app_js
 
 
-def test_every_label_used_by_the_page_exists():
-    labels = json.loads((STATIC_DIR / "labels.json").read_text(encoding="utf-8"))
+def test_every_label_used_by_the_page_exists(client):
+    labels = client.get("/api/locales").get_json()["labels"]
     used = set(re.findall(r'data-label="([a-z_]+)"', (STATIC_DIR / "index.html").read_text()))
     used |= set(re.findall(r'\bt\("([a-z_]+)"\)', (STATIC_DIR / "app.js").read_text()))
     assert used and used <= set(labels["sv-SE"]), used - set(labels["sv-SE"])
@@ -340,10 +344,10 @@ def test_plan_steps_speak_aliases_and_caption_the_written_words():
     """An English voice in the browser says the aliases; the captions keep the spelling."""
     from skill.content import load_content
     from skill.core.parts import Say
-    from skill.core.speech import name_aliases, render
+    from skill.core.speech import render
 
     content = load_content("en-US")
-    steps = plan_steps(render([Say("clinic.speech")], content).plan, name_aliases(content))
+    steps = plan_steps(render([Say("clinic.speech")], content).plan)  # aliases are in the plan
     assert len(steps) == 1
     assert steps[0]["say"].startswith("The clinic's number is 0 8, 1 2 3, 2 6 4, 4 4.")
     assert "Uppen-vord" in steps[0]["say"] and "Öppenvård" not in steps[0]["say"]
@@ -352,12 +356,13 @@ def test_plan_steps_speak_aliases_and_caption_the_written_words():
 
 
 def test_dialling_number_comes_from_the_content():
-    from skill.content import clinic_e164, load_content
+    from skill.content import load_content
+    from skill.core.playback import e164
 
-    e164 = clinic_e164()
-    assert re.fullmatch(r"\+[1-9][0-9]{6,14}", e164), e164
     for locale in SUPPORTED_LOCALES:
-        shown = load_content(locale).text("clinic.phone")
-        national = re.sub(r"\D", "", shown).lstrip("0")
-        assert e164.endswith(national), (locale, e164, shown)
-    assert e164 == "+46812326444"
+        words = load_content(locale)
+        number = e164(words.text("clinic.phone_international"))
+        assert re.fullmatch(r"\+[1-9][0-9]{6,14}", number), number
+        national = re.sub(r"\D", "", words.text("clinic.phone")).lstrip("0")
+        assert number.endswith(national), (locale, number)
+        assert number == "+46812326444"

@@ -40,9 +40,10 @@ def skill_builder(settings: Settings | None = None) -> CustomSkillBuilder:
     """The builder with handlers, interceptors, API client and (optional) skill id check."""
     settings = settings or Settings.from_env()
     adapter = make_persistence_adapter(settings)
-    builder = CustomSkillBuilder(persistence_adapter=adapter, api_client=LazyApiClient())
-    if settings.skill_id:
-        builder.skill_id = settings.skill_id
+    # ask-sdk's annotations say the adapter and the skill id are never None; both may be
+    builder = CustomSkillBuilder(api_client=LazyApiClient())
+    builder.persistence_adapter = adapter  # type: ignore[assignment]
+    builder.skill_id = settings.skill_id or None  # type: ignore[assignment]
     for interceptor in (TurnInterceptor(settings, adapter), RequestLogInterceptor()):
         builder.add_global_request_interceptor(interceptor)
     builder.add_global_response_interceptor(ResponseLogInterceptor())

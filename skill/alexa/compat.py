@@ -151,7 +151,6 @@ class CertificateValidator:
         self._intermediate_data = list(intermediate_certs or [])
 
     def validate_usage(self, key_usage, extended_key_usage=None, extended_optional=False):
-        from cryptography import x509
         from cryptography.x509.verification import (
             ExtensionPolicy,
             PolicyBuilder,
@@ -174,33 +173,44 @@ class CertificateValidator:
         except VerificationError as exc:
             raise PathValidationError(f"certificate path is not valid: {exc}") from exc
 
-        missing = set(key_usage or ())
-        try:
-            ku = leaf.extensions.get_extension_for_class(x509.KeyUsage).value
-        except x509.ExtensionNotFound:
-            ku = None
-        if ku is not None:
-            for name in list(missing):
-                try:
-                    if getattr(ku, _KEY_USAGE_ATTRS[name]):
-                        missing.discard(name)
-                except ValueError:  # encipher_only/decipher_only without key_agreement
-                    pass
-        wanted_eku = {_EKU_NAMES.get(n, n) for n in (extended_key_usage or ())}
-        if wanted_eku:
-            try:
-                eku = leaf.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
-                have = {oid.dotted_string for oid in eku}
-                missing |= wanted_eku - have
-            except x509.ExtensionNotFound:
-                if not extended_optional:
-                    missing |= wanted_eku
+        missing = _missing_key_usage(leaf, key_usage) | _missing_extended_usage(
+            leaf, extended_key_usage, extended_optional)
         if missing:
             raise InvalidCertificateError(
                 "The X.509 certificate provided is not valid for the purpose(s) of "
                 + ", ".join(sorted(missing))
             )
         return verified.chain
+
+
+def _missing_key_usage(leaf, key_usage) -> set[str]:
+    from cryptography import x509
+
+    missing = set(key_usage or ())
+    try:
+        ku = leaf.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        return missing
+    for name in list(missing):
+        try:
+            if getattr(ku, _KEY_USAGE_ATTRS[name]):
+                missing.discard(name)
+        except ValueError:  # encipher_only/decipher_only without key_agreement
+            pass
+    return missing
+
+
+def _missing_extended_usage(leaf, extended_key_usage, extended_optional) -> set[str]:
+    from cryptography import x509
+
+    wanted = {_EKU_NAMES.get(n, n) for n in (extended_key_usage or ())}
+    if not wanted:
+        return set()
+    try:
+        eku = leaf.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    except x509.ExtensionNotFound:
+        return set() if extended_optional else wanted
+    return wanted - {oid.dotted_string for oid in eku}
 
 
 # -- installation ---------------------------------------------------------------------------
@@ -210,7 +220,7 @@ def _is_oscrypto_version_error(exc: BaseException) -> bool:
         from oscrypto.errors import LibraryNotFoundError
     except Exception:  # oscrypto absent or broken differently: not our case
         return False
-    seen = exc
+    seen: BaseException | None = exc
     while seen is not None:
         if isinstance(seen, LibraryNotFoundError) and "version" in str(seen):
             return True
@@ -244,8 +254,7 @@ def ensure_flask_ask_sdk_importable() -> bool:
         setattr(errors, cls.__name__, cls)
     pkg = types.ModuleType("certvalidator", __doc__)
     pkg.__path__ = []  # a package, so "certvalidator.errors" resolves
-    pkg.CertificateValidator = CertificateValidator
-    pkg.errors = errors
+    pkg.__dict__.update(CertificateValidator=CertificateValidator, errors=errors)
     setattr(pkg, _SHIM_MARKER, True)
     sys.modules["certvalidator.errors"] = errors
     sys.modules["certvalidator"] = pkg

@@ -76,7 +76,10 @@ def invoke(skill: CustomSkill, envelope: dict[str, Any],
     except Exception as exc:  # the SDK raises bare SerializationException and friends
         raise BadEnvelope(f"not a valid Alexa request envelope: {exc}") from exc
     response = skill.invoke(request_envelope=request_envelope, context=context)
-    return skill.serializer.serialize(response)
+    serialized = skill.serializer.serialize(response)
+    if not isinstance(serialized, dict):
+        raise TypeError(f"the SDK serialized a response as {type(serialized).__name__}")
+    return serialized
 
 
 def invoke_answer(skill: CustomSkill, envelope: dict[str, Any], name: str,

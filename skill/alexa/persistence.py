@@ -57,10 +57,8 @@ class PersistenceError(PersistenceException):
 
 def user_id_key(request_envelope: RequestEnvelope) -> str:
     """The partition key: ``context.system.user.user_id`` of the request."""
-    try:
-        user_id = request_envelope.context.system.user.user_id
-    except AttributeError:
-        user_id = None
+    system = getattr(request_envelope.context, "system", None)
+    user_id = getattr(getattr(system, "user", None), "user_id", None)
     if not user_id:
         raise PersistenceError("request envelope has no user id")
     return user_id

@@ -14,6 +14,7 @@ from typing import Any
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from ask_sdk_core.dispatch_components import AbstractRequestInterceptor
 from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_model.interfaces.system import SystemState
 
 from skill.config import Settings
 from skill.content import Content, load_content
@@ -50,8 +51,16 @@ def session_attributes(handler_input: HandlerInput) -> dict[str, Any] | None:
     """The session attributes, or ``None`` for out-of-session requests (skill events)."""
     if handler_input.request_envelope.session is None:
         return None
-    attrs: dict[str, Any] = handler_input.attributes_manager.session_attributes
+    attrs: dict[str, Any] | None = handler_input.attributes_manager.session_attributes
     return attrs
+
+
+def system_state(handler_input: HandlerInput) -> SystemState:
+    """``context.System`` of the request (every envelope has one; see ``check_envelope``)."""
+    context = handler_input.request_envelope.context
+    if context is None or context.system is None:
+        raise ValueError("request without context.System")
+    return context.system
 
 
 def load_state(handler_input: HandlerInput, words: Content) -> DialogueState:

@@ -176,8 +176,11 @@ class AlexaRequestVerifier(AbstractVerifier):
         body = serialized_request_env
         if isinstance(body, str):
             body = body.encode("utf-8")
+        key = leaf.public_key()
+        if not isinstance(key, rsa.RSAPublicKey):
+            raise _reject("the signing certificate has no RSA key")
         try:
-            leaf.public_key().verify(raw_sig, body, padding.PKCS1v15(), hashes.SHA256())
+            key.verify(raw_sig, body, padding.PKCS1v15(), hashes.SHA256())
         except InvalidSignature as exc:
             raise _reject("request body signature does not match", exc) from exc
 

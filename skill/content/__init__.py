@@ -7,6 +7,7 @@ from its parent's text and its own files override only what differs.
 
 from __future__ import annotations
 
+import json
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -122,11 +123,17 @@ def validate_all(content_dir: Path = CONTENT_DIR) -> None:
                 raise ContentError(f"{locale}:{key}: placeholders differ from {reference.locale}")
 
 
+#: The per-locale data files besides the spoken words (same keys in every locale).
+LOCALE_DATA = ("page", "voice")
+
+
 @cache
-def clinic_e164(content_dir: Path = CONTENT_DIR) -> str:
-    """The clinic's number for dialling (E.164, ``clinic.yaml``); the same in every locale."""
-    data = yaml.load((content_dir / "clinic.yaml").read_text(encoding="utf-8"), Loader=_LOADER)
-    number = data.get("e164") if isinstance(data, Mapping) else None
-    if not isinstance(number, str) or not number.startswith("+"):
-        raise ContentError("clinic.yaml needs e164: \"+<country><number>\"")
-    return number
+def locale_data(locale: str, name: str, content_dir: Path = CONTENT_DIR) -> Mapping[str, Any]:
+    """``<locale>/<name>.json``: the web page's labels (``page``) or the words the voice
+    front ends need (``voice``: launch words, number words, "seconds left")."""
+    if locale not in SUPPORTED_LOCALES or name not in LOCALE_DATA:
+        raise ContentError(f"no {name!r} data for locale {locale!r}")
+    data = json.loads((content_dir / locale / f"{name}.json").read_text(encoding="utf-8"))
+    if not isinstance(data, Mapping):
+        raise ContentError(f"{locale}/{name}.json: top level must be an object")
+    return {k: v for k, v in data.items() if not k.startswith("_")}

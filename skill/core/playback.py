@@ -15,11 +15,11 @@ from __future__ import annotations
 import logging
 import re
 import string
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
-from skill.content import SPEECH_FIELDS, Content, clinic_e164
+from skill.content import SPEECH_FIELDS, Content
 from skill.core.limits import LIMITS
 from skill.core.parts import (
     HOLD_ANCHOR,
@@ -36,6 +36,7 @@ from skill.core.parts import (
 log = logging.getLogger(__name__)
 
 PHONE_KEY = "clinic.phone"
+PHONE_INTERNATIONAL_KEY = "clinic.phone_international"
 
 
 class Clip(Protocol):
@@ -62,10 +63,19 @@ class ClipSource(Protocol):
 
 @dataclass(frozen=True)
 class Piece:
-    """A run of text in a sentence; ``phone`` runs are spoken digit by digit."""
+    """A run of text in a sentence, as written (``text``) and, where a voice must say it
+    differently, as spoken (``spoken``: the number's digit groups, a name's alias)."""
 
     text: str
+    spoken: str | None = None
     phone: bool = False
+    """The clinic's number (the answer gives it: the page shows a call link)."""
+
+    @property
+    def said(self) -> str:
+        if self.spoken is not None:
+            return self.spoken
+        return spell_phone(self.text) if self.phone else self.text
 
 
 @dataclass(frozen=True)
@@ -79,7 +89,13 @@ class Words:
 
     @property
     def text(self) -> str:
+        """The sentence as written (captions, cards, the console)."""
         return "".join(p.text for p in self.pieces).strip()
+
+    @property
+    def spoken(self) -> str:
+        """The sentence as a voice should say it (aliases in place of names and digits)."""
+        return "".join(p.said for p in self.pieces).strip()
 
 
 @dataclass(frozen=True)
@@ -189,6 +205,9 @@ class Answer:
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
+_CONVERSIONS: dict[str, Callable[[object], str]] = {"r": repr, "s": str, "a": ascii}
+
+
 def _param(content: Content, part: Say, name: str, spec: str, conv: str | None) -> str:
     if name not in part.params:
         raise KeyError(f"{content.locale}:{part.key} needs {{{name}}}")
@@ -196,20 +215,75 @@ def _param(content: Content, part: Say, name: str, spec: str, conv: str | None) 
     if isinstance(value, str) and value.startswith(REF_PREFIX):
         value = content.text(value[len(REF_PREFIX):])
     if conv:
-        value = {"r": repr, "s": str, "a": ascii}[conv](value)
+        value = _CONVERSIONS[conv](value)
     return _XML_INVALID.sub("", format(value, spec or ""))
 
 
+def spell_phone(number: str) -> str:
+    """"08-123 45 67" -> "0 8, 1 2 3, 4 5, 6 7": digits one by one, groups as pauses."""
+    groups = [g for g in re.split(r"[^0-9+]+", number) if g]
+    return ", ".join(" ".join(g) for g in groups)
+
+
+def name_aliases(content: Content) -> dict[str, str]:
+    """Written name -> how the voice should say it (``pronounce.names.<id>.written`` /
+    ``.spoken``), only where the two differ."""
+    names: dict[str, str] = {}
+    for key in content.keys_under("pronounce.names."):
+        if key.endswith(".written"):
+            written = content.strings[key]
+            spoken = content.strings.get(key[: -len("written")] + "spoken", written)
+            if written and spoken and spoken != written:
+                names[written] = spoken
+    return names
+
+
+_aliases: dict[int, tuple[Content, dict[str, str], re.Pattern[str] | None]] = {}
+
+
+def _alias_table(content: Content) -> tuple[dict[str, str], re.Pattern[str] | None]:
+    hit = _aliases.get(id(content))
+    if hit is None or hit[0] is not content:
+        names = name_aliases(content)
+        pattern = re.compile("|".join(re.escape(w) for w in sorted(names, key=len,
+                                                                    reverse=True))) \
+            if names else None
+        hit = _aliases[id(content)] = (content, names, pattern)
+    return hit[1], hit[2]
+
+
+def _text_pieces(content: Content, text: str) -> list[Piece]:
+    """``text`` as pieces, each written name with an alias its own piece."""
+    names, pattern = _alias_table(content)
+    if pattern is None:
+        return [Piece(text)] if text else []
+    pieces: list[Piece] = []
+    pos = 0
+    for match in pattern.finditer(text):
+        if match.start() > pos:
+            pieces.append(Piece(text[pos:match.start()]))
+        pieces.append(Piece(match.group(0), names[match.group(0)]))
+        pos = match.end()
+    if pos < len(text):
+        pieces.append(Piece(text[pos:]))
+    return pieces
+
+
+def _field(content: Content, name: str) -> Piece:
+    value = content.text(SPEECH_FIELDS[name])
+    return Piece(value, phone=name == "phone")
+
+
 def fill(content: Content, part: Say) -> tuple[Piece, ...]:
-    """The text of ``part`` as pieces, placeholders filled in (``{phone}`` is the clinic's)."""
+    """The text of ``part`` as pieces, placeholders filled in (``{phone}`` is the clinic's,
+    spoken digit group by digit group; names get their spoken alias)."""
     pieces: list[Piece] = []
     for literal, name, spec, conv in string.Formatter().parse(content.text(part.key)):
-        if literal:
-            pieces.append(Piece(literal))
+        pieces += _text_pieces(content, literal)
         if name in SPEECH_FIELDS:
-            pieces.append(Piece(content.text(SPEECH_FIELDS[name]), phone=name == "phone"))
+            pieces.append(_field(content, name))
         elif name is not None:
-            pieces.append(Piece(_param(content, part, name, spec or "", conv)))
+            pieces += _text_pieces(content, _param(content, part, name, spec or "", conv))
     return tuple(pieces)
 
 
@@ -277,24 +351,17 @@ class _Builder:
         return Plan(tuple(self.steps), tuple(self.missing))
 
 
-def _joined(parts: Sequence[Part], content: Content, clips: ClipSource,
-            max_audio_tags: int) -> Plan | None:
-    """One clip for the whole answer when it needs more clips than Alexa allows.
-
-    Only when every sentence and cue has a clip; silences are joined in too. ``None``
-    when joining is not needed or not possible (then each clip gets its own tag).
-    """
-    fit = getattr(clips, "fit", None)
-    if fit is None or not hasattr(clips, "lookup"):
-        return None
+def _clip_items(parts: Sequence[Part], content: Content, clips: ClipSource
+                ) -> tuple[list[object], list[str]] | None:
+    """The clips and silences (ms) of ``parts`` in order, and their words; ``None`` when
+    a sentence or cue has no clip. A :class:`Wait` is timed with the clips' lengths."""
     items: list[object] = []
     words: list[str] = []
     at = anchor = 0
     for part in parts:
         if isinstance(part, Pause | Wait):
             ms = part.ms if isinstance(part, Pause) else wait_gap(at, anchor, part)
-            if ms:
-                items.append(ms)
+            items += [ms] if ms else []
             at += ms
             continue
         if isinstance(part, Cue) and part.name == HOLD_ANCHOR:
@@ -309,8 +376,24 @@ def _joined(parts: Sequence[Part], content: Content, clips: ClipSource,
             return None
         items.append(clip)
         at += clip.duration_ms or _say_ms(text)
-        if text:
-            words.append(text)
+        words += [text] if text else []
+    return items, words
+
+
+def _joined(parts: Sequence[Part], content: Content, clips: ClipSource,
+            max_audio_tags: int) -> Plan | None:
+    """One clip for the whole answer when it needs more clips than Alexa allows.
+
+    Only when every sentence and cue has a clip; silences are joined in too. ``None``
+    when joining is not needed or not possible (then each clip gets its own tag).
+    """
+    fit: Callable[..., Any] | None = getattr(clips, "fit", None)
+    if fit is None or not hasattr(clips, "lookup"):
+        return None
+    gathered = _clip_items(parts, content, clips)
+    if gathered is None:
+        return None
+    items, words = gathered
     if sum(not isinstance(i, int) for i in items) <= max_audio_tags:
         return None
     fitted = fit(items, max_audio_tags)
@@ -387,7 +470,12 @@ def clinic_contact(content: Content, plan: Plan, card: CardView | None) -> Clini
     if not _gives_number(plan, card, phone):
         return None
     booking = tuple(line for line in (card.lines if card else ()) if phone not in line)
-    return ClinicContact(phone, clinic_e164(), booking)
+    return ClinicContact(phone, e164(content.text(PHONE_INTERNATIONAL_KEY)), booking)
+
+
+def e164(international: str) -> str:
+    """"+46 8 123 264 44" -> "+46812326444" (the form a ``tel:`` link dials)."""
+    return "+" + re.sub(r"\D", "", international)
 
 
 @dataclass(frozen=True)

@@ -115,45 +115,53 @@ class Progress:
         if unknown:
             raise ValueError(f"unknown progress fields {sorted(unknown)}")
 
-        sessions_raw = data.get("sessions")
-        sessions_raw = {} if sessions_raw is None else sessions_raw
-        if not isinstance(sessions_raw, Mapping):
-            raise ValueError("sessions must be a mapping")
-        sessions: dict[date, int] = {}
-        for key, count in sessions_raw.items():
-            day = _parse_date(key, "sessions key")
-            if type(count) is not int or not 0 < count <= _MAX_PER_DAY:
-                raise ValueError(f"bad session count {count!r} for {key}")
-            sessions[day] = count
-
+        sessions = _parse_sessions(data.get("sessions"))
         first = _parse_optional_date(data.get("first_session_date"), "first_session_date")
         if sessions and first is None:
             raise ValueError("sessions without first_session_date")
         if first is not None and sessions and min(sessions) < first:
             raise ValueError("sessions before first_session_date")
-
         asked = _parse_optional_date(data.get("last_checkin_asked"), "last_checkin_asked")
-
-        place = None
-        place_raw = data.get("place")
-        if place_raw is not None:
-            if not isinstance(place_raw, Mapping) or set(place_raw) != {"state", "saved_on"}:
-                raise ValueError("place must have exactly state and saved_on")
-            if not isinstance(place_raw["state"], Mapping):
-                raise ValueError("place.state must be a mapping")
-            place = Place(state=copy.deepcopy(dict(place_raw["state"])),
-                          saved_on=_parse_date(place_raw["saved_on"], "place.saved_on"))
-
-        ids_raw = data.get("reminder_ids")
-        ids_raw = [] if ids_raw is None else ids_raw
-        if (not isinstance(ids_raw, list) or len(ids_raw) > MAX_REMINDERS
-                or not all(isinstance(t, str) and t and len(t) <= 512 for t in ids_raw)):
-            raise ValueError("reminder_ids must be a short list of non-empty strings")
-
-        prefs = Preferences.from_dict(data["prefs"]) if data.get("prefs") is not None \
-            else Preferences()
         return cls(first_session_date=first, sessions=sessions, last_checkin_asked=asked,
-                   place=place, reminder_ids=list(ids_raw), prefs=prefs)
+                   place=_parse_place(data.get("place")),
+                   reminder_ids=_parse_reminder_ids(data.get("reminder_ids")),
+                   prefs=_parse_prefs(data.get("prefs")))
+
+
+def _parse_sessions(raw: Any) -> dict[date, int]:
+    raw = {} if raw is None else raw
+    if not isinstance(raw, Mapping):
+        raise ValueError("sessions must be a mapping")
+    sessions: dict[date, int] = {}
+    for key, count in raw.items():
+        day = _parse_date(key, "sessions key")
+        if type(count) is not int or not 0 < count <= _MAX_PER_DAY:
+            raise ValueError(f"bad session count {count!r} for {key}")
+        sessions[day] = count
+    return sessions
+
+
+def _parse_place(raw: Any) -> Place | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping) or set(raw) != {"state", "saved_on"}:
+        raise ValueError("place must have exactly state and saved_on")
+    if not isinstance(raw["state"], Mapping):
+        raise ValueError("place.state must be a mapping")
+    return Place(state=copy.deepcopy(dict(raw["state"])),
+                 saved_on=_parse_date(raw["saved_on"], "place.saved_on"))
+
+
+def _parse_reminder_ids(raw: Any) -> list[str]:
+    raw = [] if raw is None else raw
+    if (not isinstance(raw, list) or len(raw) > MAX_REMINDERS
+            or not all(isinstance(t, str) and t and len(t) <= 512 for t in raw)):
+        raise ValueError("reminder_ids must be a short list of non-empty strings")
+    return list(raw)
+
+
+def _parse_prefs(raw: Any) -> Preferences:
+    return Preferences() if raw is None else Preferences.from_dict(raw)
 
 
 def _iso(day: date | None) -> str | None:

@@ -22,7 +22,7 @@ Stop keeps the place: the returned state is the one to store for "continue next 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from typing import Any
@@ -116,30 +116,12 @@ class StretchState:
             raise ValueError(f"stretch state keys differ: {sorted(set(data) ^ expected)}")
         if _int(data, "v") != STATE_VERSION:
             raise ValueError("unknown stretch state version")
-        exercise = _int(data, "exercise")
-        rep = _int(data, "rep")
-        hold = _int(data, "hold_seconds")
-        segment_start = _int(data, "segment_start")
-        if exercise not in EXERCISES:
-            raise ValueError(f"exercise {exercise} outside {EXERCISES}")
-        if not 0 <= rep <= REPS:
-            raise ValueError(f"rep {rep} outside 0..{REPS}")
-        if not 0 <= segment_start <= rep:
-            raise ValueError(f"segment_start {segment_start} outside 0..{rep}")
-        if not HOLD_MIN <= hold <= HOLD_MAX:
-            raise ValueError(f"hold_seconds {hold} outside {HOLD_MIN}..{HOLD_MAX}")
+        exercise, rep, hold, segment_start = _counts(data)
         paused, only = data["paused"], data["only"]
         if not isinstance(paused, bool) or not isinstance(only, bool):
             raise ValueError("paused and only must be booleans")
-        started = data["started"]
-        if not isinstance(started, str) or len(started) != 10:
-            raise ValueError("started must be an ISO date")
-        try:
-            date.fromisoformat(started)
-        except ValueError:
-            raise ValueError("started must be an ISO date") from None
         return cls(exercise=exercise, rep=rep, hold_seconds=hold, paused=paused, only=only,
-                   started=started, segment_start=segment_start,
+                   started=_iso_date(data["started"]), segment_start=segment_start,
                    setup_seconds=_setup(data), done=_done(data))
 
 
@@ -160,6 +142,31 @@ def _done(data: Mapping[str, object]) -> tuple[int, ...]:
             type(e) is int and e in EXERCISES for e in done) or len(set(done)) != len(done):
         raise ValueError("done must list distinct exercises")
     return tuple(sorted(done))
+
+
+def _counts(data: Mapping[str, object]) -> tuple[int, int, int, int]:
+    """Exercise, rep, hold seconds and segment start, each checked against its range."""
+    exercise, rep = _int(data, "exercise"), _int(data, "rep")
+    hold, segment_start = _int(data, "hold_seconds"), _int(data, "segment_start")
+    if exercise not in EXERCISES:
+        raise ValueError(f"exercise {exercise} outside {EXERCISES}")
+    if not 0 <= rep <= REPS:
+        raise ValueError(f"rep {rep} outside 0..{REPS}")
+    if not 0 <= segment_start <= rep:
+        raise ValueError(f"segment_start {segment_start} outside 0..{rep}")
+    if not HOLD_MIN <= hold <= HOLD_MAX:
+        raise ValueError(f"hold_seconds {hold} outside {HOLD_MIN}..{HOLD_MAX}")
+    return exercise, rep, hold, segment_start
+
+
+def _iso_date(started: object) -> str:
+    if not isinstance(started, str) or len(started) != 10:
+        raise ValueError("started must be an ISO date")
+    try:
+        date.fromisoformat(started)
+    except ValueError:
+        raise ValueError("started must be an ISO date") from None
+    return started
 
 
 def _int(data: Mapping[str, object], key: str) -> int:
@@ -364,7 +371,7 @@ def _only(state: StretchState, value: object, mode: AudioMode) -> Step:
 # --- API -----------------------------------------------------------------------------------
 
 
-def start(hold_seconds: int | None = None, *, only: int | None = None,
+def start(hold_seconds: object = None, *, only: object = None,
           mode: AudioMode = AudioMode.CUE_CLIPS, today: date | None = None,
           setup_seconds: int = SETUP_DEFAULT) -> Step:
     """Begin a session: intro and the first response of exercise 1 (or of ``only``)."""
@@ -386,44 +393,60 @@ def start(hold_seconds: int | None = None, *, only: int | None = None,
     return _play(state, EXERCISES[0], 1, prefix, mode)
 
 
+def _pause(state: StretchState, value: object, mode: AudioMode) -> Step:
+    if state.finished:
+        return _ask(state, [Say("stretch.no_more")])
+    paused = replace(state, paused=True, segment_start=state.rep)
+    return Step(paused, [Say("stretch.paused")], [Say("stretch.reprompt_paused")])
+
+
+def _repeat(state: StretchState, value: object, mode: AudioMode) -> Step:
+    return _play(state, state.exercise, 1, [Say("stretch.again", {"number": state.exercise})],
+                 mode)
+
+
+def _previous(state: StretchState, value: object, mode: AudioMode) -> Step:
+    if state.exercise == EXERCISES[0]:
+        return _play(state, state.exercise, 1, [Say("stretch.previous_first")], mode)
+    return _play(state, state.exercise - 1, 1, [], mode)
+
+
+def _next(state: StretchState, value: object, mode: AudioMode) -> Step:
+    if state.finished:
+        return _ask(state, [Say("stretch.no_more")])
+    if state.only or state.exercise == EXERCISES[-1]:
+        done = replace(state, rep=REPS, segment_start=REPS, paused=False)
+        words = _as_done(finish_parts(done.exercise, done.only), done)
+        return Step(done, [Say("stretch.no_more"), *words], finished=True)
+    return _play(state, state.exercise + 1, 1, [], mode)
+
+
+def _go_on(state: StretchState, value: object, mode: AudioMode) -> Step:
+    """Yes / resume: the next segment (after a pause, from the settled place)."""
+    prefix: list[Part] = [Say("stretch.resume")] if state.paused else []
+    return _continue(replace(state, paused=False), prefix, mode)
+
+
+_EVENTS: dict[str, Callable[[StretchState, object, AudioMode], Step]] = {
+    "stop": lambda state, _v, _m: _stop(state),
+    "no": lambda state, _v, _m: _stop(state),
+    "help": lambda state, _v, _m: _help(state),
+    "how_many_left": lambda state, _v, _m: _how_many_left(state),
+    "set_hold": lambda state, value, _m: _set_hold(state, value),
+    "set_setup": lambda state, value, _m: _set_setup(state, value),
+    "only": _only,
+    "pause": _pause,
+    "repeat": _repeat,
+    "previous": _previous,
+    "next": _next,
+    "yes": _go_on,
+    "resume": _go_on,
+}
+
+
 def advance(state: StretchState, event: Event | str, *,
             mode: AudioMode = AudioMode.CUE_CLIPS) -> Step:
     """Apply ``event`` (an :class:`Event` or a bare name like ``"next"``) to ``state``."""
     if isinstance(event, str):
         event = Event(event)
-    name = event.name
-    if name in ("stop", "no"):
-        return _stop(state)
-    if name == "help":
-        return _help(state)
-    if name == "how_many_left":
-        return _how_many_left(state)
-    if name == "set_hold":
-        return _set_hold(state, event.value)
-    if name == "set_setup":
-        return _set_setup(state, event.value)
-    if name == "only":
-        return _only(state, event.value, mode)
-    if name == "pause":
-        if state.finished:
-            return _ask(state, [Say("stretch.no_more")])
-        paused = replace(state, paused=True, segment_start=state.rep)
-        return Step(paused, [Say("stretch.paused")], [Say("stretch.reprompt_paused")])
-    if name == "repeat":
-        return _play(state, state.exercise, 1,
-                     [Say("stretch.again", {"number": state.exercise})], mode)
-    if name == "previous":
-        if state.exercise == EXERCISES[0]:
-            return _play(state, state.exercise, 1, [Say("stretch.previous_first")], mode)
-        return _play(state, state.exercise - 1, 1, [], mode)
-    if name == "next":
-        if state.finished:
-            return _ask(state, [Say("stretch.no_more")])
-        if state.only or state.exercise == EXERCISES[-1]:
-            done = replace(state, rep=REPS, segment_start=REPS, paused=False)
-            words = _as_done(finish_parts(done.exercise, done.only), done)
-            return Step(done, [Say("stretch.no_more"), *words], finished=True)
-        return _play(state, state.exercise + 1, 1, [], mode)
-    # yes / resume
-    prefix: list[Part] = [Say("stretch.resume")] if state.paused else []
-    return _continue(replace(state, paused=False), prefix, mode)
+    return _EVENTS[event.name](state, event.value, mode)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, abort, send_from_directory
+from flask import Blueprint, Response, abort, send_from_directory
 
 from skill.core.clips import AUDIO_DIR
 
@@ -23,7 +23,7 @@ def create_blueprint(audio_dir: Path | str | None = None, name: str = "audio") -
 
     @bp.route("/audio/", defaults={"relpath": ""})
     @bp.route("/audio/<path:relpath>")
-    def serve(relpath: str):  # type: ignore[no-untyped-def]
+    def serve(relpath: str) -> Response:
         parts = relpath.split("/")
         if not relpath or any(p in ("", ".", "..") or p.startswith(".") or "\\" in p
                               for p in parts):

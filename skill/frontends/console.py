@@ -21,10 +21,9 @@ from typing import Any, Protocol, TextIO
 from skill.alexa.builder import build_skill
 from skill.alexa.envelopes import LocalDevice, slot_json
 from skill.alexa.invoke import invoke_answer
+from skill.content import locale_data
 from skill.core.playback import Answer, ClipStep, CueStep, Plan, Silence, Step
 from skill.nlu import Resolver
-
-LAUNCH_WORDS = ("open", "start", "launch", "öppna", "starta")
 
 
 @dataclass
@@ -105,6 +104,7 @@ class ConsoleSession:
         self.resolver = Resolver.for_locale(locale)
         self.device = LocalDevice(locale=locale, user_id=f"amzn1.ask.account.{user}")
         self.invocation = self.resolver.invocation_name.lower()
+        self.launch_words = frozenset(locale_data(locale, "voice")["launch_words"])
         self.front_end = front_end
         self.clock = clock or (lambda: datetime.now(UTC))
         self.last_sent: datetime | None = None
@@ -138,7 +138,7 @@ class ConsoleSession:
     def is_launch_phrase(self, utterance: str) -> bool:
         words = utterance.lower().strip(" .!?")
         return words == self.invocation or (
-            words.split(" ", 1)[0] in LAUNCH_WORDS and self.invocation in words)
+            words.split(" ", 1)[0] in self.launch_words and self.invocation in words)
 
     def send_intent(self, intent: str, played_ms: int | None = None) -> Exchange:
         """Send ``intent`` straight to the Skill (the page's control buttons);
@@ -311,6 +311,14 @@ def _show(turn: Exchange, out: TextIO, fast: bool, timer: Timer,
     return None
 
 
+def _speaker(locale: str, stdout: TextIO) -> Speaker | None:
+    """The local player for ``--speak`` (said on the console), or ``None``."""
+    speaker = Speaker.find(locale)
+    stdout.write((speaker.describe() if speaker else
+                  "(--speak: no sound player found; showing text only)") + "\n")
+    return speaker
+
+
 def run_chat(locale: str, as_json: bool, fast: bool, speak: bool, user: str,
              stdin: Iterable[str], stdout: TextIO, timer: Timer | None = None) -> int:
     """The ``halsporre chat`` loop; the skill is opened straight away.
@@ -319,13 +327,11 @@ def run_chat(locale: str, as_json: bool, fast: bool, speak: bool, user: str,
     once, with the moment it was typed as the request's timestamp: the skill settles
     the place from it as on Alexa. Piped input waits for each answer to finish.
     """
-    interactive = hasattr(stdin, "isatty") and stdin.isatty()  # type: ignore[attr-defined]
+    isatty = getattr(stdin, "isatty", None)
+    interactive = bool(isatty and isatty())
     timer = timer or RealTimer(stdin, interruptible=interactive and not fast and not as_json)
     session = ConsoleSession(locale, user=user, clock=timer.now)
-    speaker = Speaker.find(locale) if speak else None
-    if speak:
-        stdout.write((speaker.describe() if speaker else
-                      "(--speak: no sound player found; showing text only)") + "\n")
+    speaker = _speaker(locale, stdout) if speak else None
 
     def emit(turn: Exchange) -> str | None:
         if as_json:
@@ -334,16 +340,18 @@ def run_chat(locale: str, as_json: bool, fast: bool, speak: bool, user: str,
             return None
         return _show(turn, stdout, fast, timer, speaker)
 
+    def next_line(typed: str | None) -> str | None:
+        """A line typed during the last answer, else the next one (prompting at a tty)."""
+        if typed is not None:
+            return typed
+        if interactive and not as_json:
+            stdout.write("> ")
+            stdout.flush()
+        return timer.next_line()
+
     typed = emit(session.launch())
-    while True:
-        if typed is None:
-            if interactive and not as_json:
-                stdout.write("> ")
-                stdout.flush()
-            typed = timer.next_line()
-            if typed is None:
-                break
-        utterance, typed = typed.strip(), None
+    while (line := next_line(typed)) is not None:
+        typed, utterance = None, line.strip()
         if not utterance:
             continue
         if not as_json and not interactive:

@@ -23,6 +23,7 @@ import threading
 from typing import Any
 
 from ask_sdk_core.exceptions import AskSdkException
+from ask_sdk_core.serialize import DefaultSerializer
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_model import RequestEnvelope
 from flask import Flask, jsonify, request
@@ -46,7 +47,7 @@ def _error(message: str, status: int = 400):
     return jsonify({"error": message}), status
 
 
-class ReusingSerializer:
+class ReusingSerializer(DefaultSerializer):
     """The skill's serializer, but a body checked by :func:`create_app` is parsed only once.
 
     The endpoint deserializes each body itself to answer 400 (not flask-ask-sdk's 500) for a
@@ -58,7 +59,7 @@ class ReusingSerializer:
         self._inner = inner
         self._last = threading.local()
 
-    def deserialize(self, payload: str, obj_type: Any) -> Any:
+    def deserialize(self, payload: str | None, obj_type: Any) -> Any:
         last = getattr(self._last, "hit", None)
         self._last.hit = None
         if last is not None and last[1] is obj_type and last[0] == payload:
@@ -103,22 +104,15 @@ def create_app(
         SkillAdapter,
     )
 
-    from skill.alexa.verify import AlexaRequestVerifier, LoggedTimestampVerifier, SkillIdVerifier
-
     app = Flask("halsporre")
     app.config[VERIFY_SIGNATURE_APP_CONFIG] = False  # the SDK's own ones: replaced by ours
     app.config[VERIFY_TIMESTAMP_APP_CONFIG] = False
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
 
-    verifiers = []
-    if verify:
-        verifiers += [verifier or AlexaRequestVerifier(), LoggedTimestampVerifier()]
-    else:
-        log.warning(NO_VERIFY_WARNING)
-    if skill_id:
-        verifiers.append(SkillIdVerifier(skill_id))
-    if not isinstance(skill.serializer, ReusingSerializer):
-        skill.serializer = ReusingSerializer(skill.serializer)
+    verifiers = _verifiers(verify, verifier, skill_id)
+    serializer = skill.serializer
+    if not isinstance(serializer, ReusingSerializer):
+        serializer = skill.serializer = ReusingSerializer(serializer)
     adapter = SkillAdapter(
         skill=skill, skill_id=skill_id or "halsporre", verifiers=verifiers, app=app
     )
@@ -129,7 +123,7 @@ def create_app(
         try:
             text = raw.decode("utf-8")
             check_envelope(json.loads(text))
-            skill.serializer.remember(text, RequestEnvelope)
+            serializer.remember(text, RequestEnvelope)
         except (ValueError, AskSdkException, RecursionError) as exc:
             log.warning("Alexa request rejected: malformed request body (%s)",
                         type(exc).__name__ if isinstance(exc, RecursionError) else exc)
@@ -146,20 +140,35 @@ def create_app(
     def healthz():
         return jsonify({"status": "ok", "verify": verify})
 
-    if "audio" not in app.blueprints:
-        from skill.frontends.audio_route import create_blueprint as audio_blueprint
+    from skill.frontends.audio_route import create_blueprint as audio_blueprint
 
-        app.register_blueprint(audio_blueprint())
+    app.register_blueprint(audio_blueprint())
     if web_page:
-        from skill.config import Settings
-        from skill.frontends.webpage import create_blueprint as web_blueprint
-
-        if audio_base_url is None:
-            audio_base_url = Settings.from_env().audio_base_url
-        app.register_blueprint(web_blueprint(skill, store=web_store,
-                                             audio_base_url=audio_base_url))
-
+        _add_web_page(app, skill, audio_base_url, web_store)
     return app
+
+
+def _verifiers(verify: bool, verifier: Any, skill_id: str | None) -> list[Any]:
+    from skill.alexa.verify import AlexaRequestVerifier, LoggedTimestampVerifier, SkillIdVerifier
+
+    verifiers: list[Any] = []
+    if verify:
+        verifiers += [verifier or AlexaRequestVerifier(), LoggedTimestampVerifier()]
+    else:
+        log.warning(NO_VERIFY_WARNING)
+    if skill_id:
+        verifiers.append(SkillIdVerifier(skill_id))
+    return verifiers
+
+
+def _add_web_page(app: Flask, skill: CustomSkill, audio_base_url: str | None,
+                  web_store: Any) -> None:
+    from skill.config import Settings
+    from skill.frontends.webpage import create_blueprint as web_blueprint
+
+    if audio_base_url is None:
+        audio_base_url = Settings.from_env().audio_base_url
+    app.register_blueprint(web_blueprint(skill, store=web_store, audio_base_url=audio_base_url))
 
 
 def run_server(

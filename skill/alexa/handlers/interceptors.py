@@ -11,7 +11,7 @@ from ask_sdk_core.dispatch_components import (
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
 
-from skill.alexa.turn import TurnInterceptor, session_attributes, turn_of
+from skill.alexa.turn import TurnInterceptor, session_attributes, system_state, turn_of
 from skill.core.privacy import hash_id
 
 log = logging.getLogger(__name__)
@@ -22,7 +22,7 @@ __all__ = ["RequestLogInterceptor", "ResponseLogInterceptor", "TurnInterceptor",
 
 def pseudonym(handler_input: HandlerInput) -> str:
     """A short one-way hash of the user id, for logs (never the id itself)."""
-    user = getattr(handler_input.request_envelope.context.system.user, "user_id", None)
+    user = getattr(system_state(handler_input).user, "user_id", None)
     return hash_id(user)
 
 
@@ -39,7 +39,8 @@ class RequestLogInterceptor(AbstractRequestInterceptor):
         if turn_of(handler_input).state.pending == "checkin" and intent:
             log.debug("answer to the health check-in: %s", intent)
             intent = "(answer to a health question)"
-        log.info("request %s intent=%s locale=%s user=%s", request.object_type, intent,
+        log.info("request %s intent=%s locale=%s user=%s",
+                 getattr(request, "object_type", None), intent,
                  getattr(request, "locale", None), pseudonym(handler_input))
 
 

@@ -1,4 +1,4 @@
-"""Thin ask-sdk request handlers: each turns a request into a dialogue event."""
+"""The ask-sdk request handlers: one for the dialogue, the special ones ask-sdk needs."""
 
 from __future__ import annotations
 
@@ -12,88 +12,34 @@ from ask_sdk_model import Response
 from skill.alexa.handlers.respond import build_response, respond, slot_ids
 from skill.alexa.handlers.user import forget_user
 from skill.alexa.turn import turn_of
-from skill.core.dialogue import (
-    INTENT_SECTIONS,
-    LAUNCH,
-    SESSION_ENDED,
-    Decision,
-    Event,
-)
+from skill.core.dialogue import KNOWN_INTENTS, LAUNCH, SESSION_ENDED, Decision, Event
 from skill.core.parts import Say
 
 log = logging.getLogger(__name__)
 
-NAVIGATION_INTENTS = (
-    "AMAZON.HelpIntent", "AMAZON.StopIntent", "AMAZON.CancelIntent",
-    "AMAZON.NavigateHomeIntent", "AMAZON.YesIntent", "AMAZON.NoIntent",
-    "AMAZON.NextIntent", "AMAZON.MoreIntent", "AMAZON.PreviousIntent",
-    "AMAZON.RepeatIntent", "AMAZON.StartOverIntent", "AMAZON.PauseIntent",
-    "AMAZON.ResumeIntent",
-)
+
+def dialogue_event(handler_input: HandlerInput) -> Event:
+    """The launch or intent as a dialogue event; an intent the dialogue does not know is
+    answered as ``AMAZON.FallbackIntent`` (logged), never as an error."""
+    if is_request_type(LAUNCH)(handler_input):
+        return Event(LAUNCH)
+    name = get_intent_name(handler_input)
+    if name not in KNOWN_INTENTS:
+        log.warning("unknown intent %r answered with fallback", name)
+        return Event("AMAZON.FallbackIntent")
+    return Event(name, slot_ids(handler_input))
 
 
-def _intent_event(handler_input: HandlerInput) -> Event:
-    return Event(get_intent_name(handler_input), slot_ids(handler_input))
-
-
-class LaunchHandler(AbstractRequestHandler):
-    """"Alexa, open heel spur coach": the welcome and the three offers."""
-
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return is_request_type("LaunchRequest")(handler_input)
-
-    def handle(self, handler_input: HandlerInput) -> Response:
-        return respond(handler_input, Event(LAUNCH))
-
-
-class IntentGroupHandler(AbstractRequestHandler):
-    """Handles the intents in ``INTENTS`` by passing them to the dialogue as events."""
-
-    INTENTS: tuple[str, ...] = ()
+class DialogueHandler(AbstractRequestHandler):
+    """Every launch and every intent: one event for the dialogue's dispatcher
+    (:func:`skill.core.dialogue.decide`), which picks the function that answers it."""
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
-        return is_request_type("IntentRequest")(handler_input) \
-            and get_intent_name(handler_input) in self.INTENTS
+        return is_request_type(LAUNCH)(handler_input) \
+            or is_request_type("IntentRequest")(handler_input)
 
     def handle(self, handler_input: HandlerInput) -> Response:
-        return respond(handler_input, _intent_event(handler_input))
-
-
-class InfoHandler(IntentGroupHandler):
-    """A section of the leaflet, named by the user or by its own intent."""
-
-    INTENTS = ("InfoIntent", *INTENT_SECTIONS)
-
-
-class ClinicHandler(IntentGroupHandler):
-    """How to reach the clinic: the number first, then the booking ways."""
-
-    INTENTS = ("ClinicIntent",)
-
-
-class StretchHandler(IntentGroupHandler):
-    """The guided stretch session: start, hold time, one exercise, how many are left."""
-
-    INTENTS = ("StartStretchIntent", "SetHoldTimeIntent", "SetSetupTimeIntent", "ExerciseIntent",
-               "ProgressIntent")
-
-
-class RemindersHandler(IntentGroupHandler):
-    """Daily stretch reminders through the Alexa Reminders API: set or stop them."""
-
-    INTENTS = ("SetRemindersIntent", "StopRemindersIntent")
-
-
-class PrivacyHandler(IntentGroupHandler):
-    """"Delete my data": forget the user's stored progress after a spoken yes."""
-
-    INTENTS = ("DeleteDataIntent",)
-
-
-class NavigationHandler(IntentGroupHandler):
-    """The built-in intents that work in every state: help, stop, yes, next, repeat ..."""
-
-    INTENTS = NAVIGATION_INTENTS
+        return respond(handler_input, dialogue_event(handler_input))
 
 
 class SkillDisabledHandler(AbstractRequestHandler):
@@ -114,28 +60,21 @@ class SessionEndedHandler(AbstractRequestHandler):
         return is_request_type("SessionEndedRequest")(handler_input)
 
     def handle(self, handler_input: HandlerInput) -> Response:
-        request = handler_input.request_envelope.request
-        log.info("session ended: %s", getattr(request.reason, "value", request.reason))
+        reason = getattr(handler_input.request_envelope.request, "reason", None)
+        log.info("session ended: %s", getattr(reason, "value", reason))
         return respond(handler_input, Event(SESSION_ENDED))
 
 
-class FallbackHandler(AbstractRequestHandler):
-    """Anything else: AMAZON.FallbackIntent, unknown intents, unexpected request types."""
+class UnhandledRequestHandler(AbstractRequestHandler):
+    """Any other request type (skill events we do not use ...): logged, empty answer."""
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return True
 
     def handle(self, handler_input: HandlerInput) -> Response:
-        request = handler_input.request_envelope.request
-        if request.object_type == "IntentRequest":
-            name = get_intent_name(handler_input)
-            if name != "AMAZON.FallbackIntent":
-                log.warning("unknown intent %r answered with fallback", name)
-        else:
-            log.warning("unhandled request type %r", request.object_type)
-        if request.object_type not in ("IntentRequest", "LaunchRequest"):
-            return handler_input.response_builder.response
-        return respond(handler_input, Event("AMAZON.FallbackIntent"))
+        log.warning("unhandled request type %r",
+                    getattr(handler_input.request_envelope.request, "object_type", None))
+        return handler_input.response_builder.response
 
 
 class ErrorHandler(AbstractExceptionHandler):
@@ -153,16 +92,7 @@ class ErrorHandler(AbstractExceptionHandler):
 
 
 def request_handlers() -> list[AbstractRequestHandler]:
-    """All request handlers, most specific first; the fallback catches the rest."""
-    return [
-        LaunchHandler(),
-        InfoHandler(),
-        ClinicHandler(),
-        StretchHandler(),
-        RemindersHandler(),
-        PrivacyHandler(),
-        SkillDisabledHandler(),
-        NavigationHandler(),
-        SessionEndedHandler(),
-        FallbackHandler(),
-    ]
+    """All request handlers: the dialogue's, the two ask-sdk request types that have no
+    words, and a catch-all."""
+    return [DialogueHandler(), SkillDisabledHandler(), SessionEndedHandler(),
+            UnhandledRequestHandler()]

@@ -15,7 +15,7 @@ from skill.alexa.turn import STATE_ATTR, session_attributes, turn_of
 from skill.core.dialogue import Decision, Event, Facts, decide, settle_place
 from skill.core.effects import finish
 from skill.core.playback import Answer, build_answer
-from skill.core.speech import name_aliases, to_ssml
+from skill.core.speech import to_ssml
 
 log = logging.getLogger(__name__)
 
@@ -56,11 +56,10 @@ def build_response(handler_input: HandlerInput, decision: Decision,
                           turn.clips, turn.max_audio_tags, permission_card)
     deliver(handler_input, answer)
     builder = handler_input.response_builder
-    names = name_aliases(turn.words)
     if answer.speech:
-        builder.speak(to_ssml(answer.speech, names))
+        builder.speak(to_ssml(answer.speech))
     if answer.reprompt is not None:
-        builder.ask(to_ssml(answer.reprompt, names))
+        builder.ask(to_ssml(answer.reprompt))
     builder.set_should_end_session(answer.reprompt is None)
     if answer.permission_card:
         builder.set_card(AskForPermissionsConsentCard(permissions=[REMINDER_SCOPE]))

@@ -29,7 +29,7 @@ from skill.alexa.reminders import (
     delete_reminders,
     fetch_time_zone,
 )
-from skill.alexa.turn import session_attributes, turn_of
+from skill.alexa.turn import session_attributes, system_state, turn_of
 from skill.content import load_content
 from skill.core import progress as prog
 from skill.core.dialogue import Facts
@@ -68,7 +68,7 @@ def user_timezone(handler_input: HandlerInput, locale: str) -> ZoneInfo:
     session = session_attributes(handler_input)
     name = session.get(TZ_ATTR) if isinstance(session, dict) else None
     if not isinstance(name, str) or not name:
-        system = handler_input.request_envelope.context.system
+        system = system_state(handler_input)
         name = None
         if system.api_endpoint and system.api_access_token:
             device = getattr(system.device, "device_id", None)
@@ -178,7 +178,7 @@ def _reminder_locale(locale: str) -> str:
 
 
 def _reminder_client(handler_input: HandlerInput) -> Any:
-    if not handler_input.request_envelope.context.system.api_endpoint:
+    if not system_state(handler_input).api_endpoint:
         raise ReminderError("unavailable", "no Alexa API behind this front end")
     return handler_input.service_client_factory.get_reminder_management_service()
 

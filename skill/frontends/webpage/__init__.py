@@ -3,6 +3,7 @@
 Routes (a Flask Blueprint, registered by :func:`skill.frontends.web.create_app`):
 
 * ``GET /`` - the page (``static/index.html``); ``GET /web/static/<file>`` - its files.
+* ``GET /api/locales`` - the locales, the browser-language fallback and every label.
 * ``POST /api/start`` ``{"locale"}`` - open the skill (LaunchRequest).
 * ``POST /api/talk`` ``{"locale", "text"}`` - one utterance, resolved like the console does.
 * ``POST /api/control`` ``{"locale", "event"}`` - a button: ``pause``, ``resume`` or ``stop``,
@@ -43,10 +44,9 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, jsonify, request, send_from_directory
 
 from skill.alexa.invoke import BadEnvelope
-from skill.content import load_content
-from skill.core.locales import SUPPORTED_LOCALES
+from skill.content import locale_data
+from skill.core.locales import DEFAULT_LOCALE, LANGUAGE_FALLBACK, SUPPORTED_LOCALES
 from skill.core.playback import ClinicContact, ClipStep, CueStep, Plan, Silence, Step, Words
-from skill.core.speech import name_aliases, spell_phone
 from skill.frontends.console import ConsoleSession, Exchange
 
 log = logging.getLogger(__name__)
@@ -140,20 +140,7 @@ class SessionStore:
 # --------------------------------------------------------------------------- plan -> JSON
 
 
-def _spoken(step: Words, names: Mapping[str, str]) -> str:
-    """What the browser's voice should say: the number digit group by digit group and
-    Swedish names by their spoken alias (the written words stay the caption)."""
-    out = []
-    for piece in step.pieces:
-        text = spell_phone(piece.text) if piece.phone else piece.text
-        if not piece.phone:
-            for written, alias in names.items():
-                text = text.replace(written, alias)
-        out.append(text)
-    return " ".join("".join(out).split())
-
-
-def _step_json(step: Step, names: Mapping[str, str]) -> dict[str, Any]:
+def _step_json(step: Step) -> dict[str, Any]:
     timing = {"start_ms": step.start_ms, "ms": step.duration_ms}
     if isinstance(step, Silence):
         return {"pause_ms": step.duration_ms, **timing}
@@ -163,9 +150,8 @@ def _step_json(step: Step, names: Mapping[str, str]) -> dict[str, Any]:
         return {"audio": step.url, "text": step.text, "cue": step.name, **timing}
     if isinstance(step, CueStep):
         return {"say": step.text, "text": step.text, "cue": step.name, **timing}
-    if isinstance(step, Words):
-        return {"say": _spoken(step, names), "text": step.text, **timing}
-    return {"say": step.text, "text": step.text, **timing}
+    spoken = step.spoken if isinstance(step, Words) else step.text
+    return {"say": spoken, "text": step.text, **timing}
 
 
 def _merge(steps: list[dict[str, Any]], item: dict[str, Any]) -> None:
@@ -175,24 +161,24 @@ def _merge(steps: list[dict[str, Any]], item: dict[str, Any]) -> None:
             and "cue" not in item and "cue" not in last:
         last["say"] = f"{last['say']} {item['say']}"
         last["text"] = f"{last['text']} {item['text']}"
-        last["ms"] += item["ms"]
-        return
-    if last is not None and "pause_ms" in item and "pause_ms" in last:
+    elif last is not None and "pause_ms" in item and "pause_ms" in last:
         last["pause_ms"] += item["pause_ms"]
-        last["ms"] += item["ms"]
+    else:
+        steps.append(item)
         return
-    steps.append(item)
+    last["ms"] += item["ms"]
 
 
-def plan_steps(plan: Plan, names: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
-    """The plan as the page's playlist, in order: ``{"say", "text"}`` (``say`` is spoken,
-    ``text`` shown), ``{"audio", "text"}``, ``{"pause_ms"}``, each with its ``start_ms``
-    and length ``ms``. ``names``: written name -> spoken alias (English voices)."""
+def plan_steps(plan: Plan) -> list[dict[str, Any]]:
+    """The plan as the page's playlist, in order: ``{"say", "text"}`` (``say`` is what the
+    browser's voice says - digit groups, names' aliases - and ``text`` the written words,
+    for captions), ``{"audio", "text"}``, ``{"pause_ms"}``, each with its ``start_ms`` and
+    length ``ms``."""
     steps: list[dict[str, Any]] = []
     for step in plan.steps:
         if isinstance(step, Silence) and not step.duration_ms:
             continue
-        _merge(steps, _step_json(step, names or {}))
+        _merge(steps, _step_json(step))
     _hold_lengths(steps)
     return steps
 
@@ -222,8 +208,7 @@ def answer_json(locale: str, turn: Exchange) -> dict[str, Any]:
         "locale": locale,
         "intent": turn.intent,
         "text": answer.speech.text if answer else "",
-        "steps": (plan_steps(answer.speech, name_aliases(load_content(locale)))
-                  if answer else []),
+        "steps": plan_steps(answer.speech) if answer else [],
         "card": ({"title": answer.card.title, "lines": list(answer.card.lines)}
                  if answer and answer.card else None),
         "session_open": turn.session_open,
@@ -306,22 +291,14 @@ def content_security_policy(audio_base_url: str | None = None) -> str:
     ])
 
 
-def create_blueprint(
-    skill: Any,
-    *,
-    store: SessionStore | None = None,
-    audio_base_url: str | None = None,
-) -> Blueprint:
-    """The page and its JSON API around ``skill`` (the same Skill as the Alexa endpoint)."""
-    store = store if store is not None else SessionStore()
-    csp = content_security_policy(audio_base_url)
-    bp = Blueprint("webpage", __name__, static_folder=str(STATIC_DIR),
-                   static_url_path=STATIC_URL)
-    bp.store = store  # type: ignore[attr-defined]  # for tests and operators
+class _Headers:
+    """The page's security headers (``after_request``)."""
 
-    @bp.after_request
-    def headers(response: Response) -> Response:
-        response.headers["Content-Security-Policy"] = csp
+    def __init__(self, csp: str) -> None:
+        self.csp = csp
+
+    def __call__(self, response: Response) -> Response:
+        response.headers["Content-Security-Policy"] = self.csp
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "no-referrer"
         response.headers["X-Frame-Options"] = "DENY"
@@ -330,44 +307,45 @@ def create_blueprint(
             response.headers["Cache-Control"] = "no-store"
         return response
 
-    @bp.errorhandler(ApiError)
-    def bad_request(exc: ApiError):  # type: ignore[no-untyped-def]
-        log.warning("web page: %s %s rejected: %s", request.method, request.path, exc)
-        return jsonify({"error": str(exc)}), 400
 
-    def page() -> Response:
-        response = send_from_directory(STATIC_DIR, "index.html", max_age=0)
-        response.headers["Cache-Control"] = "no-cache"
-        return headers(response)
+def _bad_request(exc: ApiError) -> tuple[Response, int]:
+    log.warning("web page: %s %s rejected: %s", request.method, request.path, exc)
+    return jsonify({"error": str(exc)}), 400
 
-    @bp.get("/")  # the Alexa alias POST / is a rule of its own
-    @bp.get("/index.html")
-    def index():  # type: ignore[no-untyped-def]
-        return page()
 
-    def session() -> tuple[str, WebSession, bool]:
+def _check_origin() -> None:
+    origin = request.headers.get("Origin")
+    if origin and urlsplit(origin).netloc != request.host:
+        raise ApiError("cross-site request refused")
+
+
+class _Conversations:
+    """Runs one browser's turn on its console session (created on first use)."""
+
+    def __init__(self, skill: Any, store: SessionStore) -> None:
+        self.skill, self.store = skill, store
+
+    def _session(self) -> tuple[str, WebSession, bool]:
         sid = request.cookies.get(COOKIE_NAME)
-        sess = store.get(sid)
-        if sess is not None:
-            return sid, sess, False  # type: ignore[return-value]
-        sid, sess = store.create()
+        sess = self.store.get(sid)
+        if sid is not None and sess is not None:
+            return sid, sess, False
+        sid, sess = self.store.create()
         return sid, sess, True
 
-    def check_origin() -> None:
-        origin = request.headers.get("Origin")
-        if origin and urlsplit(origin).netloc != request.host:
-            raise ApiError("cross-site request refused")
+    def _console(self, sess: WebSession, locale: str, fresh: bool) -> ConsoleSession:
+        console = sess.console
+        if fresh or console is None or console.locale != locale:
+            console = sess.console = ConsoleSession(locale, user=sess.user, skill=self.skill)
+        return console
 
-    def run(locale: str, act: Callable[[ConsoleSession], Exchange], fresh: bool = False):
-        check_origin()
-        sid, sess, new = session()
+    def run(self, locale: str, act: Callable[[ConsoleSession], Exchange],
+            fresh: bool = False) -> Response | tuple[Response, int]:
+        _check_origin()
+        sid, sess, new = self._session()
         with sess.lock:
-            console = sess.console
-            if fresh or console is None or console.locale != locale:
-                console = ConsoleSession(locale, user=sess.user, skill=skill)
-                sess.console = console
             try:
-                turn = act(console)
+                turn = act(self._console(sess, locale, fresh))
             except BadEnvelope:
                 log.exception("web page: the skill refused a request")
                 return jsonify({"error": "the skill could not answer"}), 500
@@ -378,33 +356,68 @@ def create_blueprint(
                                 secure=request.is_secure, path="/")
         return response
 
+
+def page_locales() -> dict[str, Any]:
+    """What the page needs before it speaks: the locales, how a browser language falls
+    back, and each locale's labels (``skill/content/<locale>/page.json``)."""
+    return {"locales": list(SUPPORTED_LOCALES), "default": DEFAULT_LOCALE,
+            "languages": dict(LANGUAGE_FALLBACK),
+            "labels": {loc: dict(locale_data(loc, "page")) for loc in SUPPORTED_LOCALES}}
+
+
+def create_blueprint(
+    skill: Any,
+    *,
+    store: SessionStore | None = None,
+    audio_base_url: str | None = None,
+) -> Blueprint:
+    """The page and its JSON API around ``skill`` (the same Skill as the Alexa endpoint)."""
+    store = store if store is not None else SessionStore()
+    headers = _Headers(content_security_policy(audio_base_url))
+    talks = _Conversations(skill, store)
+    bp = Blueprint("webpage", __name__, static_folder=str(STATIC_DIR),
+                   static_url_path=STATIC_URL)
+    bp.store = store  # type: ignore[attr-defined]  # for tests and operators
+    bp.after_request(headers)
+    bp.register_error_handler(ApiError, _bad_request)
+
+    @bp.get("/")  # the Alexa alias POST / is a rule of its own
+    @bp.get("/index.html")
+    def index() -> Response:
+        response = send_from_directory(STATIC_DIR, "index.html", max_age=0)
+        response.headers["Cache-Control"] = "no-cache"
+        return headers(response)
+
+    @bp.get("/api/locales")
+    def locales() -> Response:
+        return jsonify(page_locales())
+
     @bp.post("/api/start")
-    def start():  # type: ignore[no-untyped-def]
+    def start() -> Response | tuple[Response, int]:
         data = _json_body()
-        return run(_locale(data), lambda c: c.launch(), fresh=True)
+        return talks.run(_locale(data), lambda c: c.launch(), fresh=True)
 
     @bp.post("/api/talk")
-    def talk():  # type: ignore[no-untyped-def]
+    def talk() -> Response | tuple[Response, int]:
         data = _json_body()
-        locale = _locale(data)
-        text = _text(data)
+        locale, text = _locale(data), _text(data)
         played = _played_ms(data)
-        return run(locale, lambda c: c.say(text, played))
+        return talks.run(locale, lambda c: c.say(text, played))
 
     @bp.post("/api/control")
-    def control():  # type: ignore[no-untyped-def]
+    def control() -> Response | tuple[Response, int]:
         data = _json_body()
-        locale = _locale(data)
-        intent = _control(data)
+        locale, intent = _locale(data), _control(data)
         played = _played_ms(data)
-        return run(locale, lambda c: c.send_intent(intent, played))
+        return talks.run(locale, lambda c: c.send_intent(intent, played))
 
     return bp
 
 
 def web_store(app: Any) -> SessionStore:
     """The session store of ``app``'s web page (tests)."""
-    return app.blueprints["webpage"].store  # type: ignore[no-any-return]
+    store: SessionStore = app.blueprints["webpage"].store
+    return store
 
 
 __all__ = ["CONTROL_INTENTS", "ApiError", "SessionStore", "WebSession", "answer_json",

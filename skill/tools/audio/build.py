@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from skill.content import locale_data
 from skill.core.clips import AUDIO_DIR, JOINED_DIR, MANIFEST, normalise
 from skill.core.limits import EXERCISES, HOLD_MAX, HOLD_MIN, MAX_CLIP_MS, REPS
 from skill.core.speech import spell_phone
@@ -92,29 +93,14 @@ NOT_SPOKEN = re.compile(r"(^|.*[._])(url|link|email|href|international)$|pronoun
 # The cue set
 # --------------------------------------------------------------------------------------
 
-NUMBER_WORDS: dict[str, tuple[str, ...]] = {
-    "sv": ("ett", "två", "tre", "fyra", "fem", "sex", "sju", "åtta", "nio", "tio",
-           "elva", "tolv", "tretton", "fjorton", "femton", "sexton", "sjutton", "arton",
-           "nitton", "tjugo", "tjugoett", "tjugotvå", "tjugotre", "tjugofyra", "tjugofem",
-           "tjugosex", "tjugosju", "tjugoåtta", "tjugonio", "trettio"),
-    "en": ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-           "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
-           "eighteen", "nineteen", "twenty", "twenty-one", "twenty-two", "twenty-three",
-           "twenty-four", "twenty-five", "twenty-six", "twenty-seven", "twenty-eight",
-           "twenty-nine", "thirty"),
-}
-SECONDS_LEFT: dict[str, tuple[str, str]] = {
-    "sv": ("en sekund kvar", "{word} sekunder kvar"),
-    "en": ("one second left", "{word} seconds left"),
-}
 COUNT_MAX = HOLD_MAX
 
 
 def cue_phrases(locale: str, count_max: int = COUNT_MAX) -> dict[str, str]:
     """Spoken cues: ``count.<n>`` -> "fem", ``left.<n>`` -> "tjugo sekunder kvar"."""
-    lang = locale.split("-")[0]
-    words = NUMBER_WORDS.get(lang, NUMBER_WORDS["en"])
-    one_left, n_left = SECONDS_LEFT.get(lang, SECONDS_LEFT["en"])
+    voice = locale_data(locale, "voice")
+    words = voice["number_words"]
+    one_left, n_left = voice["seconds_left"]["one"], voice["seconds_left"]["many"]
     phrases: dict[str, str] = {}
     for n in range(1, count_max + 1):
         phrases[f"count.{n}"] = words[n - 1]
@@ -162,58 +148,69 @@ def _fields(template: str) -> list[str]:
     return names
 
 
+class _Skip(Exception):
+    """A content string that cannot be pre-rendered; the message is the reason."""
+
+
+def _domains(key: str, names: list[str], strings: Mapping[str, str]) -> list[list[object]]:
+    """The values each placeholder of ``key`` can take (raises :class:`_Skip`)."""
+    if any(not n.isidentifier() for n in names):
+        raise _Skip("positional or attribute placeholder")
+    known = {**PLACEHOLDER_DOMAINS, **KEY_DOMAINS.get(key, {})}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise _Skip(f"no domain for placeholder(s) {', '.join(unknown)}")
+    domains = [known[n](strings) for n in names]
+    empty = [n for n, d in zip(names, domains, strict=True) if not d]
+    if empty:
+        raise _Skip(f"empty domain for {', '.join(empty)}")
+    total = 1
+    for d in domains:
+        total *= len(d)
+    if total > MAX_VARIANTS:
+        raise _Skip(f"{total} variants (over {MAX_VARIANTS})")
+    return domains
+
+
+def _variant(template: str, params: dict[str, object]) -> tuple[str, str]:
+    """The text of one variant and how it is spoken (the phone number digit by digit)."""
+    try:
+        text = template.format(**params)
+        spoken_params = dict(params)
+        if "phone" in params:
+            spoken_params["phone"] = spell_phone(str(params["phone"]))
+        return text, template.format(**spoken_params)
+    except (ValueError, KeyError, IndexError) as exc:
+        raise _Skip(f"cannot format: {exc}") from None
+
+
+def _plan_key(plan: Plan, key: str, template: str, strings: Mapping[str, str]) -> None:
+    """Add every variant of one content string to ``plan`` (raises :class:`_Skip`)."""
+    if NOT_SPOKEN.match(key):
+        raise _Skip("not spoken")
+    if not template.strip():
+        return
+    try:
+        names = _fields(template)
+    except ValueError as exc:
+        raise _Skip(f"bad template: {exc}") from None
+    if not names:
+        plan.add(template, spell_phone(template) if key == PHONE_KEY else template, {"key": key})
+        return
+    for combo in itertools.product(*_domains(key, names, strings)):
+        params = dict(zip(names, combo, strict=True))
+        text, spoken = _variant(template, params)
+        plan.add(text, spoken, {"key": key, "params": {k: v for k, v in params.items()
+                                                       if k != "phone"}})
+
+
 def plan_locale(strings: Mapping[str, str], locale: str, count_max: int = COUNT_MAX) -> Plan:
     plan = Plan()
     for key in sorted(strings):
-        template = strings[key]
-        if NOT_SPOKEN.match(key):
-            plan.skipped.append({"key": key, "reason": "not spoken"})
-            continue
-        if not template.strip():
-            continue
         try:
-            names = _fields(template)
-        except ValueError as exc:
-            plan.skipped.append({"key": key, "reason": f"bad template: {exc}"})
-            continue
-        if not names:
-            spoken = spell_phone(template) if key == PHONE_KEY else template
-            plan.add(template, spoken, {"key": key})
-            continue
-        if any(not n.isidentifier() for n in names):
-            plan.skipped.append({"key": key, "reason": "positional or attribute placeholder"})
-            continue
-        known = {**PLACEHOLDER_DOMAINS, **KEY_DOMAINS.get(key, {})}
-        unknown = [n for n in names if n not in known]
-        if unknown:
-            plan.skipped.append(
-                {"key": key, "reason": f"no domain for placeholder(s) {', '.join(unknown)}"})
-            continue
-        domains = [known[n](strings) for n in names]
-        empty = [n for n, d in zip(names, domains, strict=True) if not d]
-        if empty:
-            plan.skipped.append({"key": key, "reason": f"empty domain for {', '.join(empty)}"})
-            continue
-        total = 1
-        for d in domains:
-            total *= len(d)
-        if total > MAX_VARIANTS:
-            plan.skipped.append(
-                {"key": key, "reason": f"{total} variants (over {MAX_VARIANTS})"})
-            continue
-        for combo in itertools.product(*domains):
-            params = dict(zip(names, combo, strict=True))
-            try:
-                text = template.format(**params)
-                spoken_params = dict(params)
-                if "phone" in params:
-                    spoken_params["phone"] = spell_phone(str(params["phone"]))
-                spoken = template.format(**spoken_params)
-            except (ValueError, KeyError, IndexError) as exc:
-                plan.skipped.append({"key": key, "reason": f"cannot format: {exc}"})
-                break
-            shown = {k: v for k, v in params.items() if k != "phone"}
-            plan.add(text, spoken, {"key": key, "params": shown})
+            _plan_key(plan, key, strings[key], strings)
+        except _Skip as skip:
+            plan.skipped.append({"key": key, "reason": str(skip)})
     for name, phrase in cue_phrases(locale, count_max).items():
         plan.cues[name] = plan.add(phrase, phrase, {"cue": name})
     for name, tone in tones.TONES.items():
@@ -274,6 +271,105 @@ def _read_manifest(path: Path) -> dict[str, Any]:
         return {}
 
 
+def _known_durations(old: Mapping[str, Any]) -> dict[str, int]:
+    known: dict[str, int] = {}
+    for entry in [*old.get("clips", {}).values(), *old.get("cues", {}).values()]:
+        if isinstance(entry, dict) and "file" in entry and "duration_ms" in entry:
+            known[entry["file"]] = int(entry["duration_ms"])
+    return known
+
+
+def _entries(plan: Plan, engine: Engine, locale: str, out_dir: Path, force: bool,
+             known_ms: Mapping[str, int], summary: Summary
+             ) -> tuple[dict[str, dict[str, Any]], list[tuple[Item, Path]]]:
+    """Each item's manifest entry; the items whose clip must be (re)rendered."""
+    speech_voice = engine.voice(locale)
+    entries: dict[str, dict[str, Any]] = {}
+    todo: list[tuple[Item, Path]] = []
+    for text, item in plan.items.items():
+        eng, voice = ("ffmpeg-sine", "tone") if item.kind == "tone" \
+            else (engine.name, speech_voice)
+        name = clip_name(item.spoken, voice, eng)
+        entries[text] = {"file": name, "engine": eng, "voice": voice}
+        path = out_dir / name
+        if path.exists() and not force:
+            ms = known_ms.get(name)
+            entries[text]["duration_ms"] = ms if ms is not None else convert.duration_ms(path)
+            summary.reused += 1
+        else:
+            todo.append((item, path))
+    return entries, todo
+
+
+def _render_one(engine: Engine, locale: str, item: Item, path: Path) -> int:
+    if item.kind == "tone":
+        tones.render_tone(tones.TONES[item.cue or ""], path)
+    else:
+        with tempfile.TemporaryDirectory(prefix="halsporre-tts-") as tmp:
+            raw = engine.synthesize(item.spoken, locale, Path(tmp) / "raw")
+            convert.to_alexa_mp3(raw, path)
+    ms = convert.duration_ms(path)
+    if ms > MAX_CLIP_MS:
+        path.unlink(missing_ok=True)
+        raise convert.ConvertError(
+            f"{item.text[:40]!r}: {ms} ms is over Alexa's {MAX_CLIP_MS // 1000} s")
+    return ms
+
+
+def _render_all(todo: list[tuple[Item, Path]], engine: Engine, locale: str, jobs: int | None,
+                progress: bool, entries: dict[str, dict[str, Any]], summary: Summary) -> None:
+    workers = jobs or (2 if engine.name == "gtts" else min(8, os.cpu_count() or 2))
+    bar = _progress(len(todo), progress, f"{locale} {engine.name}")
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            futures = {pool.submit(_render_one, engine, locale, item, path): item
+                       for item, path in todo}
+            try:
+                for fut in as_completed(futures):
+                    entries[futures[fut].text]["duration_ms"] = fut.result()
+                    summary.rendered += 1
+                    bar.update(1)
+            except BaseException:
+                for f in futures:
+                    f.cancel()
+                raise
+    finally:
+        bar.close()
+
+
+def _manifest(locale: str, plan: Plan, entries: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
+    clips = {text: {**entries[text], "sources": item.sources}
+             for text, item in plan.items.items() if item.kind != "tone"}
+    cues: dict[str, dict[str, Any]] = {}
+    for name, text in plan.cues.items():
+        entry = dict(entries[text])
+        if not text.startswith("tone:"):
+            entry["text"] = text
+        cues[name] = entry
+    return {
+        "version": MANIFEST_VERSION,
+        "locale": locale,
+        "format": {"codec": "mp3", "sample_rate": convert.SAMPLE_RATE,
+                   "bitrate": convert.BITRATE, "channels": convert.CHANNELS,
+                   "format_version": convert.FORMAT_VERSION},
+        "clips": dict(sorted(clips.items())),
+        "cues": dict(sorted(cues.items())),
+        "skipped": plan.skipped,
+    }
+
+
+def _remove_stale(out_dir: Path, wanted: set[str], summary: Summary) -> None:
+    for path in sorted(out_dir.iterdir()):
+        if path.is_file() and (path.suffix == ".mp3" and path.name not in wanted
+                               or path.name.endswith(".part")):
+            path.unlink()
+            summary.removed += path.suffix == ".mp3"
+    joined = out_dir / JOINED_DIR
+    if joined.is_dir():  # joined answers derive from old clips; they are rebuilt on demand
+        for path in joined.glob("*.mp3"):
+            path.unlink()
+
+
 def build_locale(
     locale: str,
     strings: Mapping[str, str],
@@ -291,101 +387,17 @@ def build_locale(
     out_dir = audio_dir / locale
     out_dir.mkdir(parents=True, exist_ok=True)
     manifest_path = out_dir / MANIFEST
-    old = _read_manifest(manifest_path)
-    known_ms: dict[str, int] = {}
-    for entry in [*old.get("clips", {}).values(), *old.get("cues", {}).values()]:
-        if isinstance(entry, dict) and "file" in entry and "duration_ms" in entry:
-            known_ms[entry["file"]] = int(entry["duration_ms"])
-
     plan = plan_locale(strings, locale, count_max)
     summary = Summary(locale=locale, engine=engine.name, skipped=plan.skipped)
-    speech_voice = engine.voice(locale)
-
-    entries: dict[str, dict[str, Any]] = {}
-    todo: list[tuple[Item, Path]] = []
-    for text, item in plan.items.items():
-        if item.kind == "tone":
-            eng, voice = "ffmpeg-sine", "tone"
-        else:
-            eng, voice = engine.name, speech_voice
-        name = clip_name(item.spoken, voice, eng)
-        entries[text] = {"file": name, "engine": eng, "voice": voice}
-        path = out_dir / name
-        if path.exists() and not force:
-            ms = known_ms.get(name)
-            entries[text]["duration_ms"] = ms if ms is not None else convert.duration_ms(path)
-            summary.reused += 1
-        else:
-            todo.append((item, path))
-
-    def render(item: Item, path: Path) -> int:
-        if item.kind == "tone":
-            tones.render_tone(tones.TONES[item.cue or ""], path)
-        else:
-            with tempfile.TemporaryDirectory(prefix="halsporre-tts-") as tmp:
-                raw = engine.synthesize(item.spoken, locale, Path(tmp) / "raw")
-                convert.to_alexa_mp3(raw, path)
-        ms = convert.duration_ms(path)
-        if ms > MAX_CLIP_MS:
-            path.unlink(missing_ok=True)
-            raise convert.ConvertError(
-                f"{item.text[:40]!r}: {ms} ms is over Alexa's {MAX_CLIP_MS // 1000} s")
-        return ms
-
-    workers = jobs or (2 if engine.name == "gtts" else min(8, os.cpu_count() or 2))
-    bar = _progress(len(todo), progress, f"{locale} {engine.name}")
-    try:
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            futures = {pool.submit(render, item, path): item for item, path in todo}
-            try:
-                for fut in as_completed(futures):
-                    item = futures[fut]
-                    entries[item.text]["duration_ms"] = fut.result()
-                    summary.rendered += 1
-                    bar.update(1)
-            except BaseException:
-                for f in futures:
-                    f.cancel()
-                raise
-    finally:
-        bar.close()
-
-    clips: dict[str, dict[str, Any]] = {}
-    for text, item in plan.items.items():
-        if item.kind == "tone":
-            continue
-        clips[text] = {**entries[text], "sources": item.sources}
-    cues: dict[str, dict[str, Any]] = {}
-    for name, text in plan.cues.items():
-        entry = dict(entries[text])
-        if not text.startswith("tone:"):
-            entry["text"] = text
-        cues[name] = entry
-    manifest = {
-        "version": MANIFEST_VERSION,
-        "locale": locale,
-        "format": {"codec": "mp3", "sample_rate": convert.SAMPLE_RATE,
-                   "bitrate": convert.BITRATE, "channels": convert.CHANNELS,
-                   "format_version": convert.FORMAT_VERSION},
-        "clips": dict(sorted(clips.items())),
-        "cues": dict(sorted(cues.items())),
-        "skipped": plan.skipped,
-    }
+    entries, todo = _entries(plan, engine, locale, out_dir, force,
+                             _known_durations(_read_manifest(manifest_path)), summary)
+    _render_all(todo, engine, locale, jobs, progress, entries, summary)
     tmp_manifest = manifest_path.with_suffix(".json.part")
-    tmp_manifest.write_text(json.dumps(manifest, ensure_ascii=False, indent=1) + "\n",
-                            encoding="utf-8")
+    tmp_manifest.write_text(json.dumps(_manifest(locale, plan, entries), ensure_ascii=False,
+                                       indent=1) + "\n", encoding="utf-8")
     tmp_manifest.replace(manifest_path)
-
     wanted = {e["file"] for e in entries.values()}
-    for path in sorted(out_dir.iterdir()):
-        if path.is_file() and (path.suffix == ".mp3" and path.name not in wanted
-                               or path.name.endswith(".part")):
-            path.unlink()
-            summary.removed += path.suffix == ".mp3"
-    joined = out_dir / JOINED_DIR
-    if joined.is_dir():  # joined answers derive from old clips; they are rebuilt on demand
-        for path in joined.glob("*.mp3"):
-            path.unlink()
+    _remove_stale(out_dir, wanted, summary)
     summary.clips = len(wanted)
     summary.bytes = sum((out_dir / f).stat().st_size for f in wanted)
     return summary

@@ -3,35 +3,42 @@
 (function () {
   "use strict";
 
-  var LOCALES = ["sv-SE", "en-US", "en-GB"];
+  var config = { locales: [], default: "", languages: {}, labels: {} };  // GET /api/locales
   var params = new URLSearchParams(window.location.search);
   var SPEED = params.get("fast") === "1" ? 100 : 1;  // ?fast=1: pauses 100x faster (tests)
   var RING_LENGTH = 326.73;                           // 2 * pi * r (r = 52)
 
   var $ = function (id) { return document.getElementById(id); };
-  var labels = {};
-  var locale = pickLocale();
+  var locale = "";
   var playToken = 0;
   var current = null;      // {cancel: fn} of the step now playing
   var recognition = null;
   var busy = false;
   var Recognition = window.SpeechRecognition || window.webkitSpeechRecognition || null;
 
-  function pickLocale() {
-    var asked = params.get("lang");
-    if (asked && LOCALES.indexOf(asked) >= 0) { return asked; }
-    var langs = navigator.languages && navigator.languages.length ? navigator.languages
-      : [navigator.language || "en-US"];
-    for (var i = 0; i < langs.length; i++) {
-      var l = String(langs[i]).toLowerCase();
-      if (l.indexOf("sv") === 0) { return "sv-SE"; }
-      if (l === "en-gb") { return "en-GB"; }
-      if (l.indexOf("en") === 0) { return "en-US"; }
+  /* The locale: ?lang=, else the first browser language the server knows (exactly, or by
+   * its language's fallback), else the server's default. */
+  function exact(tag) {
+    var want = String(tag || "").toLowerCase();
+    for (var i = 0; i < config.locales.length; i++) {
+      if (config.locales[i].toLowerCase() === want) { return config.locales[i]; }
     }
-    return "en-US";
+    return null;
   }
 
-  function t(key) { return (labels[locale] && labels[locale][key]) || key; }
+  function pickLocale() {
+    var asked = exact(params.get("lang"));
+    if (asked) { return asked; }
+    var langs = navigator.languages && navigator.languages.length ? navigator.languages
+      : [navigator.language || ""];
+    for (var i = 0; i < langs.length; i++) {
+      var found = exact(langs[i]) || config.languages[String(langs[i]).split("-")[0].toLowerCase()];
+      if (found) { return found; }
+    }
+    return config.default;
+  }
+
+  function t(key) { return (config.labels[locale] && config.labels[locale][key]) || key; }
 
   function applyLabels() {
     document.documentElement.lang = locale;
@@ -385,9 +392,9 @@
     document.body.dataset.ready = "1";
   }
 
-  fetch("/web/static/labels.json", { credentials: "same-origin" })
+  fetch("/api/locales", { credentials: "same-origin" })
     .then(function (r) { return r.json(); })
-    .then(function (data) { labels = data; })
-    .catch(function () { labels = {}; })
-    .then(init);
+    .then(function (data) { config = data; })
+    .catch(function () { /* labels fall back to their keys */ })
+    .then(function () { locale = pickLocale(); init(); });
 }());
