@@ -57,7 +57,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     run_server(build_skill(settings), host=args.host, port=args.port,
-               verify=not args.no_verify, skill_id=settings.skill_id)
+               verify=not args.no_verify, skill_id=settings.skill_id, settings=settings)
     return 0
 
 
@@ -70,43 +70,63 @@ def cmd_package(args: argparse.Namespace) -> int:
 
 
 def cmd_audio(args: argparse.Namespace) -> int:
+    from skill.tools.audio.build import _parser as audio_parser
     from skill.tools.audio.build import main as audio_main
 
+    if not args.audio_args:  # nothing asked: say how, build nothing
+        audio_parser().print_help(sys.stdout)
+        return 0
     return audio_main(args.audio_args)
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("halsporre")
+    except PackageNotFoundError:  # a source tree without an install
+        return "unknown"
+
+
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="halsporre", description=__doc__)
+    fmt = argparse.ArgumentDefaultsHelpFormatter
+    p = argparse.ArgumentParser(prog="halsporre", description=__doc__, formatter_class=fmt)
     p.add_argument("-v", "--verbose", action="store_true", help="log requests to stderr")
+    p.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = p.add_subparsers(dest="command", required=True)
 
-    chat = sub.add_parser("chat", help="talk to the skill in a text console")
-    chat.add_argument("--locale", default="sv-SE", choices=SUPPORTED_LOCALES)
+    def add(name: str, help_text: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help_text, description=help_text, formatter_class=fmt)
+
+    chat = add("chat", "talk to the skill in a text console")
+    chat.add_argument("--locale", default="sv-SE", choices=SUPPORTED_LOCALES,
+                      help="the language to talk in")
     chat.add_argument("--json", action="store_true", help="one JSON object per turn")
     chat.add_argument("--fast", action="store_true", help="do not wait out pauses")
     chat.add_argument("--speak", action="store_true", help="play the audio through a player")
-    chat.add_argument("--user", default="local-console",
-                      help="user name; progress is kept per user (default: local-console)")
+    chat.add_argument("--user", default=None,
+                      help="keep progress under this name (in HALSPORRE_DB_PATH) across runs; "
+                      "without it each run is a new user")
     chat.set_defaults(func=cmd_chat)
 
-    inv = sub.add_parser("invoke", help="one request envelope on stdin -> response on stdout")
+    inv = add("invoke", "one request envelope on stdin -> response on stdout")
     inv.set_defaults(func=cmd_invoke)
 
-    serve = sub.add_parser("serve", help="run the Alexa webservice (Flask)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=5000)
+    serve = add("serve", "run the webservice (Flask's server; gunicorn for production)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=5000, help="port to listen on")
     serve.add_argument("--no-verify", action="store_true",
                        help="DEVELOPMENT ONLY: accept unsigned requests")
     serve.set_defaults(func=cmd_serve)
 
-    pkg = sub.add_parser("package", help="write an ASK CLI skill package")
+    pkg = add("package", "write an ASK CLI skill package")
     pkg.add_argument("--out", default="skill-package")
     pkg.add_argument("--endpoint", default=None,
                      help="HTTPS endpoint URI or Lambda ARN (default: from the config file)")
     pkg.add_argument("--config", default=None, help="deployment config (YAML)")
     pkg.set_defaults(func=cmd_package)
 
-    audio = sub.add_parser("audio", help="render clips (halsporre audio build -h)")
+    audio = add("audio", "render clips (halsporre audio build -h)")
     audio.add_argument("audio_args", nargs=argparse.REMAINDER)
     audio.set_defaults(func=cmd_audio)
     return p

@@ -155,3 +155,35 @@ def test_interleaved_updates_from_two_devices_lose_nothing(table):
 
     update_attributes(adapter, envelope, this_device)
     assert int(adapter.get_attributes(envelope)["count"]) == 2
+
+
+def test_the_web_page_on_dynamodb_writes_only_for_returning_browsers(table, tmp_path):
+    """The web page's own Skill wraps the DynamoDB adapter the same way as SQLite's; its
+    rate counters are then per process, and /healthz reads the table."""
+    from skill.frontends.web import create_app
+    from skill.frontends.webpage import web_page_config
+    from skill.frontends.webpage.limits import MemoryRateStore
+
+    settings = Settings(persistence="dynamodb", dynamodb_table=table,
+                        db_path=tmp_path / "unused.sqlite3", web_secret="a test secret, long")
+    app = create_app(build_skill(settings), verify=True, settings=settings)
+    config = web_page_config(app)
+    assert isinstance(config.limiter.store, MemoryRateStore)
+    items = boto3.resource("dynamodb").Table(table)
+
+    def web_items() -> list[dict]:
+        return [i for i in items.scan()["Items"] if i["id"].startswith("amzn1.ask.account.web-")]
+
+    anon = app.test_client().post("/api/talk", json={"locale": "en-US",
+                                                     "text": "start my stretches"})
+    assert anon.status_code == 200 and web_items() == []
+    client = app.test_client()
+    client.post("/api/talk", json={"locale": "en-US", "text": "start my stretches"})
+    assert client.post("/api/talk", json={"locale": "en-US", "text": "yes"}).status_code == 200
+    [item] = web_items()
+    assert item["attributes"]["progress"]["place"] and "web_last_used" in item["attributes"]
+    # the table's Time to Live removes it after the idle time
+    left = int(item["expires_at"]) - int(item["attributes"]["web_last_used"])
+    assert abs(left - settings.web_progress_idle) <= 2
+    health = app.test_client().get("/healthz").get_json()
+    assert health["checks"]["storage"] == "ok"

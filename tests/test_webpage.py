@@ -23,6 +23,7 @@ from werkzeug.serving import make_server
 
 from skill.alexa.builder import build_skill
 from skill.config import Settings
+from skill.content import locale_data
 from skill.core.clips import AUDIO_DIR
 from skill.core.playback import Answer, ClipStep, CueStep, Piece, Plan, Silence, Words
 from skill.frontends.web import create_app
@@ -437,7 +438,7 @@ def _first_clip() -> str:
 @pytest.fixture(scope="module")
 def timed_server():
     clip = _first_clip()
-    app = create_app(_timed_skill(clip), verify=True)
+    app = create_app(_timed_skill(clip), verify=True, web_skill=_timed_skill(clip))
     srv = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
     thread.start()
@@ -508,3 +509,35 @@ def test_player_ring_counts_down_in_real_time_and_pause_stops_it(browser, timed_
         assert p.page.is_hidden("#ring")
     finally:
         ctx.close()
+
+
+# --------------------------------------------------------------------------- rate limits
+
+
+def test_a_refused_turn_says_so_in_the_page_language(browser, tmp_path):
+    """Over the turn limit the server answers 429; the page shows its own words for it,
+    and the conversation goes on once the minute is over (not waited for here)."""
+    settings = Settings(db_path=tmp_path / "progress.sqlite3", web_turns_per_minute=1,
+                        web_secret="a test secret, long enough")
+    app = create_app(build_skill(settings), verify=True, settings=settings)
+    srv = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    ctx = browser.new_context(locale="sv-SE")
+    try:
+        ctx.add_init_script(INIT_SCRIPT)
+        p = Page(ctx.new_page(), f"http://127.0.0.1:{srv.server_port}")
+        p.open()
+        first = p.type_and_send("vad är prognosen")  # a new conversation: the start bucket
+        assert first["intent"] == "InfoIntent"
+        p.type_and_send("vad är numret till kliniken")  # turn 1 of 1
+        with p.page.expect_response(lambda r: r.url.endswith("/api/talk")) as info:
+            p.page.fill("#text", "nästa")
+            p.page.press("#text", "Enter")
+        assert info.value.status == 429
+        busy = locale_data("sv-SE", "page")["busy"]
+        p.page.wait_for_selector(f"#status:has-text('{busy}')")
+    finally:
+        ctx.close()
+        srv.shutdown()
+        thread.join(timeout=5)

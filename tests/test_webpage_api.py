@@ -17,21 +17,28 @@ from skill.frontends.webpage import (
     COOKIE_NAME,
     MAX_TEXT_CHARS,
     STATIC_DIR,
-    SessionStore,
     content_security_policy,
     plan_steps,
-    web_store,
+    web_config,
 )
+from skill.frontends.webpage.limits import MemoryRateStore
 
 
 @pytest.fixture(scope="module")
-def skill(tmp_path_factory):
-    return build_skill(Settings(db_path=tmp_path_factory.mktemp("api") / "progress.sqlite3"))
+def settings(tmp_path_factory):
+    return Settings(db_path=tmp_path_factory.mktemp("api") / "progress.sqlite3",
+                    web_secret="a test secret, long enough")
+
+
+@pytest.fixture(scope="module")
+def skill(settings):
+    return build_skill(settings)
 
 
 @pytest.fixture
-def app(skill):
-    return create_app(skill, verify=True, web_store=SessionStore(max_sessions=3))
+def app(skill, settings):
+    return create_app(skill, verify=True, settings=settings,
+                      web=web_config(settings, rate_store=MemoryRateStore()))
 
 
 @pytest.fixture
@@ -98,74 +105,9 @@ def test_stop_closes_the_session(client):
     assert body["session_open"] is False
 
 
-def test_locale_change_keeps_the_web_session(client, app):
-    first = talk(client, "vad är prognosen")
-    set_cookie_header(first)
-    second = talk(client, "what is the prognosis", locale="en-GB")
-    assert second.get_json()["locale"] == "en-GB"
-    assert not second.headers.getlist("Set-Cookie")
-    assert len(web_store(app)) == 1
-
-
-# ------------------------------------------------------------------ cookies and store
-
-
-def test_session_cookie_flags(client):
-    resp = talk(client, "vad är prognosen")
-    header = set_cookie_header(resp)
-    assert "HttpOnly" in header
-    assert "SameSite=Strict" in header
-    assert "Path=/" in header
-    assert "Secure" not in header  # plain http on the local network
-    assert "Expires" not in header and "Max-Age" not in header  # gone with the browser
-    sid = header.split(";", 1)[0].split("=", 1)[1]
-    assert len(sid) >= 40 and re.fullmatch(r"[A-Za-z0-9_-]+", sid)
-    again = talk(client, "vad är numret till kliniken")
-    assert not again.headers.getlist("Set-Cookie")
-
-
 def test_secure_cookie_over_https(client):
     resp = talk(client, "vad är prognosen", base_url="https://localhost")
     assert "Secure" in set_cookie_header(resp)
-
-
-def test_store_is_bounded_through_the_app(app):
-    clients = [app.test_client() for _ in range(5)]
-    for c in clients:
-        assert talk(c, "vad är prognosen").status_code == 200
-    assert len(web_store(app)) == 3
-    # the oldest browser lost its session: it is given a new one
-    resp = talk(clients[0], "vad är prognosen")
-    assert resp.status_code == 200
-    set_cookie_header(resp)
-    assert len(web_store(app)) == 3
-
-
-def test_store_expiry_and_lru():
-    now = [0.0]
-    store = SessionStore(max_sessions=2, ttl=60, clock=lambda: now[0])
-    a, _ = store.create()
-    b, _ = store.create()
-    assert store.get(a) is not None  # a is now the most recently used
-    c, _ = store.create()  # evicts b
-    assert b not in store and a in store and c in store
-    now[0] = 59.0
-    assert store.get(c) is not None
-    now[0] = 100.0  # a idle for 100 s, c for 41 s
-    assert a not in store and c in store
-    now[0] = 200.0
-    assert len(store) == 0
-    assert store.get(None) is None and store.get("nope") is None
-    with pytest.raises(ValueError):
-        SessionStore(max_sessions=0)
-
-
-def test_distinct_browsers_get_distinct_skill_users(app):
-    one, two = app.test_client(), app.test_client()
-    talk(one, "vad är prognosen")
-    talk(two, "vad är prognosen")
-    users = {s.user for s in web_store(app)._items.values()}
-    assert len(users) == 2 and all(u.startswith("web-") for u in users)
 
 
 # ------------------------------------------------------------------ bad requests

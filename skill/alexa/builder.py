@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_core.skill_builder import CustomSkillBuilder
 from ask_sdk_model.services import ApiClient
@@ -36,10 +37,20 @@ class LazyApiClient(ApiClient):
         return self._client.invoke(request)
 
 
-def skill_builder(settings: Settings | None = None) -> CustomSkillBuilder:
-    """The builder with handlers, interceptors, API client and (optional) skill id check."""
+_FROM_SETTINGS: Any = object()
+
+
+def skill_builder(settings: Settings | None = None,
+                  adapter: AbstractPersistenceAdapter | None = _FROM_SETTINGS,
+                  ) -> CustomSkillBuilder:
+    """The builder with handlers, interceptors, API client and (optional) skill id check.
+
+    ``adapter``: the storage (default: the one ``settings`` asks for); the web page passes
+    its own wrapper around that one.
+    """
     settings = settings or Settings.from_env()
-    adapter = make_persistence_adapter(settings)
+    if adapter is _FROM_SETTINGS:
+        adapter = make_persistence_adapter(settings)
     # ask-sdk's annotations say the adapter and the skill id are never None; both may be
     builder = CustomSkillBuilder(api_client=LazyApiClient())
     builder.persistence_adapter = adapter  # type: ignore[assignment]
@@ -53,6 +64,7 @@ def skill_builder(settings: Settings | None = None) -> CustomSkillBuilder:
     return builder
 
 
-def build_skill(settings: Settings | None = None) -> CustomSkill:
+def build_skill(settings: Settings | None = None,
+                adapter: AbstractPersistenceAdapter | None = _FROM_SETTINGS) -> CustomSkill:
     """The one Skill every way in uses."""
-    return skill_builder(settings).create()
+    return skill_builder(settings, adapter).create()

@@ -265,6 +265,15 @@ class SQLitePersistenceAdapter(AbstractPersistenceAdapter):
 
         return self._run("update", lambda conn: self._transaction(conn, lambda: body(conn)))
 
+    def delete_idle(self, prefix: str, idle_seconds: float, now: float | None = None) -> int:
+        """Delete the documents of ids starting with ``prefix`` not written for
+        ``idle_seconds`` (the web page's idle expiry); the number deleted."""
+        cutoff = (time.time() if now is None else now) - idle_seconds
+        sql = ("DELETE FROM attributes WHERE user_id >= ? AND user_id < ? "
+               "AND updated_at < ?")
+        return self._run("delete from", lambda conn: self._transaction(
+            conn, lambda: conn.execute(sql, (prefix, prefix + "\uffff", cutoff)).rowcount))
+
     # -- AbstractPersistenceAdapter ----------------------------------------------------
 
     def get_attributes(self, request_envelope: RequestEnvelope) -> Attributes:

@@ -13,13 +13,14 @@ import math
 import queue
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TextIO
 
 from skill.alexa.builder import build_skill
-from skill.alexa.envelopes import LocalDevice, slot_json
+from skill.alexa.envelopes import DEFAULT_APPLICATION_ID, LocalDevice, slot_json
 from skill.alexa.invoke import invoke_answer
 from skill.content import locale_data
 from skill.core.playback import Answer, ClipStep, CueStep, Plan, Silence, Step
@@ -102,7 +103,10 @@ class ConsoleSession:
         self.locale = locale
         self.skill = skill or build_skill()
         self.resolver = Resolver.for_locale(locale)
-        self.device = LocalDevice(locale=locale, user_id=f"amzn1.ask.account.{user}")
+        # a skill that checks its id (HALSPORRE_SKILL_ID) gets envelopes carrying that id
+        self.device = LocalDevice(locale=locale, user_id=f"amzn1.ask.account.{user}",
+                                  application_id=getattr(self.skill, "skill_id", None)
+                                  or DEFAULT_APPLICATION_ID)
         self.invocation = self.resolver.invocation_name.lower()
         self.launch_words = frozenset(locale_data(locale, "voice")["launch_words"])
         self.front_end = front_end
@@ -111,14 +115,20 @@ class ConsoleSession:
         """When the last request was sent: its answer started playing then."""
 
     def _now(self, played_ms: int | None = None) -> datetime:
-        """The request's timestamp: now, or ``played_ms`` after the last answer began
-        (the web page says exactly how far playback got)."""
-        if played_ms is not None and self.last_sent is not None:
-            now = self.last_sent + timedelta(milliseconds=played_ms)
-        else:
-            now = self.clock()
+        """The request's timestamp: now, or ``played_ms`` after the last stretch answer
+        began (the web page says exactly how far playback got; the answer's start is in
+        the session attributes, so a conversation rebuilt from a cookie has it too)."""
+        began = self._answer_start() if played_ms is not None else None
+        now = began + timedelta(milliseconds=played_ms or 0) if began else self.clock()
         self.last_sent = now
         return now
+
+    def _answer_start(self) -> datetime | None:
+        played = (self.device.attributes.get("state") or {}).get("played") or {}
+        try:
+            return datetime.fromisoformat(str(played["at"]).replace("Z", "+00:00"))
+        except (KeyError, ValueError):
+            return self.last_sent
 
     def _run(self, utterance: str | None, intent: str | None, slots: dict[str, Any],
              envelope: dict[str, Any]) -> Exchange:
@@ -319,9 +329,10 @@ def _speaker(locale: str, stdout: TextIO) -> Speaker | None:
     return speaker
 
 
-def run_chat(locale: str, as_json: bool, fast: bool, speak: bool, user: str,
+def run_chat(locale: str, as_json: bool, fast: bool, speak: bool, user: str | None,
              stdin: Iterable[str], stdout: TextIO, timer: Timer | None = None) -> int:
-    """The ``halsporre chat`` loop; the skill is opened straight away.
+    """The ``halsporre chat`` loop; the skill is opened straight away. Without ``user``
+    each run is a new user (nobody hears another run's progress).
 
     Typed at a terminal, a line entered while the answer plays stops it and is sent at
     once, with the moment it was typed as the request's timestamp: the skill settles
@@ -330,7 +341,7 @@ def run_chat(locale: str, as_json: bool, fast: bool, speak: bool, user: str,
     isatty = getattr(stdin, "isatty", None)
     interactive = bool(isatty and isatty())
     timer = timer or RealTimer(stdin, interruptible=interactive and not fast and not as_json)
-    session = ConsoleSession(locale, user=user, clock=timer.now)
+    session = ConsoleSession(locale, user=user or "console-" + uuid.uuid4().hex, clock=timer.now)
     speaker = _speaker(locale, stdout) if speak else None
 
     def emit(turn: Exchange) -> str | None:

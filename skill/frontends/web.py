@@ -6,7 +6,7 @@ Routes:
   web page).  Verified by :class:`skill.alexa.verify.AlexaRequestVerifier` (signature, cert chain),
   ask-sdk's timestamp check, and the skill id when one is configured.  Failed verification
   and malformed bodies -> HTTP 400 with a short JSON error; no handler runs.
-* ``GET /healthz`` -> ``{"status": "ok"}``.
+* ``GET /healthz`` - storage and clip manifest checked (:mod:`skill.frontends.health`).
 * ``GET /`` - the web voice page, and its JSON API ``POST /api/start`` / ``POST /api/talk``
   (:mod:`skill.frontends.webpage`; no Alexa signatures there - they never reach the Alexa endpoint).
 * ``GET /audio/<path>`` - the pre-rendered clips (:mod:`skill.frontends.audio_route`).
@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ask_sdk_core.exceptions import AskSdkException
 from ask_sdk_core.serialize import DefaultSerializer
@@ -31,6 +31,10 @@ from werkzeug.exceptions import BadRequest
 
 from skill.alexa.compat import ensure_flask_ask_sdk_importable
 from skill.alexa.invoke import check_envelope
+from skill.config import Settings
+
+if TYPE_CHECKING:  # pragma: no cover
+    from skill.frontends.webpage import WebConfig
 
 log = logging.getLogger(__name__)
 
@@ -82,9 +86,11 @@ def create_app(
     verify: bool = True,
     skill_id: str | None = None,
     verifier=None,
-    web_page: bool = True,
+    web_page: bool | None = None,
     audio_base_url: str | None = None,
-    web_store=None,
+    settings: Settings | None = None,
+    web: WebConfig | None = None,
+    web_skill: CustomSkill | None = None,
 ) -> Flask:
     """Build the Flask app around ``skill``.
 
@@ -92,11 +98,17 @@ def create_app(
     :param skill_id: if set, requests for another skill id are rejected with HTTP 400.
     :param verifier: an :class:`~skill.alexa.verify.AlexaRequestVerifier` to use (tests inject
         one with their own fetcher and trusted roots); default: a fresh one.
-    :param web_page: also serve the web voice page at ``GET /`` and its ``/api/`` routes.
+    :param web_page: also serve the web voice page at ``GET /`` and its ``/api/`` routes
+        (default: ``settings.web_page``, ``HALSPORRE_WEB_PAGE``).
     :param audio_base_url: where clips are served from, when not this server (for the page's
-        Content-Security-Policy); default: ``AUDIO_BASE_URL`` from the environment.
-    :param web_store: a :class:`skill.frontends.webpage.SessionStore` for the page (tests).
+        Content-Security-Policy); default: ``settings.audio_base_url``.
+    :param settings: the deployment's settings (default: from the environment): the web
+        page, the proxy setting (:func:`trust_proxies`).
+    :param web: the web page's :class:`~skill.frontends.webpage.WebConfig` (tests); default:
+        made from ``settings``.
+    :param web_skill: a Skill for the web page to answer with instead of its own (tests).
     """
+    settings = settings if settings is not None else Settings.from_env()
     ensure_flask_ask_sdk_importable()
     from flask_ask_sdk.skill_adapter import (
         VERIFY_SIGNATURE_APP_CONFIG,
@@ -136,16 +148,47 @@ def create_app(
     app.add_url_rule(ALEXA_ROUTE, "alexa", alexa, methods=["POST"])
     app.add_url_rule("/", "alexa_root", alexa, methods=["POST"])
 
-    @app.get("/healthz")
-    def healthz():
-        return jsonify({"status": "ok", "verify": verify})
+    if web is None and web_skill is not None:
+        from skill.frontends.webpage import web_config
 
-    from skill.frontends.audio_route import create_blueprint as audio_blueprint
-
-    app.register_blueprint(audio_blueprint())
-    if web_page:
-        _add_web_page(app, skill, audio_base_url, web_store)
+        web = web_config(settings, skill=web_skill)
+    _add_parts(app, skill, settings, verify=verify, web_page=web_page, web=web,
+               audio_base_url=audio_base_url)
     return app
+
+
+def _add_parts(app: Flask, skill: CustomSkill, settings: Settings, *, verify: bool,
+               web_page: bool | None, web: WebConfig | None,
+               audio_base_url: str | None) -> None:
+    """Health check, clips, the web page and the proxy setting."""
+    from skill.frontends.audio_route import create_blueprint as audio_blueprint
+    from skill.frontends.health import create_blueprint as health_blueprint
+    from skill.resources import audio_dir
+
+    if audio_base_url is None:
+        audio_base_url = settings.audio_base_url
+    app.register_blueprint(health_blueprint(skill.persistence_adapter, audio_dir(),
+                                            audio_base_url, lambda: {"verify": verify}))
+    app.register_blueprint(audio_blueprint())
+    if web_page if web_page is not None else settings.web_page:
+        from skill.frontends.webpage import create_blueprint as web_blueprint
+        from skill.frontends.webpage import web_config
+
+        if web is None:
+            web = web_config(settings)
+        web.audio_base_url = audio_base_url
+        app.register_blueprint(web_blueprint(web))
+    trust_proxies(app, settings.proxies)
+
+
+def trust_proxies(app: Flask, proxies: int) -> None:
+    """Behind ``proxies`` reverse proxies, take the client address, scheme, host and port
+    from their ``X-Forwarded-*`` headers (werkzeug's ProxyFix); 0: trust none."""
+    if proxies > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies,  # type: ignore[method-assign]
+                                x_proto=proxies, x_host=proxies, x_port=proxies)
 
 
 def _verifiers(verify: bool, verifier: Any, skill_id: str | None) -> list[Any]:
@@ -161,25 +204,18 @@ def _verifiers(verify: bool, verifier: Any, skill_id: str | None) -> list[Any]:
     return verifiers
 
 
-def _add_web_page(app: Flask, skill: CustomSkill, audio_base_url: str | None,
-                  web_store: Any) -> None:
-    from skill.config import Settings
-    from skill.frontends.webpage import create_blueprint as web_blueprint
-
-    if audio_base_url is None:
-        audio_base_url = Settings.from_env().audio_base_url
-    app.register_blueprint(web_blueprint(skill, store=web_store, audio_base_url=audio_base_url))
-
-
 def run_server(
     skill: CustomSkill,
     host: str = "127.0.0.1",
     port: int = 5000,
     verify: bool = True,
     skill_id: str | None = None,
+    settings: Settings | None = None,
 ) -> None:
     """Serve the skill (``halsporre serve``); blocks.  Threaded werkzeug server."""
-    app = create_app(skill, verify=verify, skill_id=skill_id)  # logs NO_VERIFY_WARNING
+    app = create_app(skill, verify=verify, skill_id=skill_id,  # logs NO_VERIFY_WARNING
+                     settings=settings)
     log.info("Alexa endpoint on http://%s:%s%s", host, port, ALEXA_ROUTE)
-    log.info("web voice page on http://%s:%s/", host, port)
+    if "webpage" in app.blueprints:
+        log.info("web voice page on http://%s:%s/", host, port)
     app.run(host=host, port=port, threaded=True, use_reloader=False)

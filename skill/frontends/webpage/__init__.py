@@ -13,10 +13,13 @@ Both take ``played_ms`` (optional): how far the last answer had played when the 
 or pressed the button. The request is dated that long after the last one, so the skill
 settles the place exactly as it does from Alexa's request timestamps.
 
-Each browser gets one :class:`~skill.frontends.console.ConsoleSession` per web session, kept
-server-side in a bounded in-memory :class:`SessionStore` with idle expiry. The browser holds
-only the random session id, in an ``HttpOnly; SameSite=Strict`` cookie. Utterances are never
-logged; 400 answers log one line with the reason.
+Each turn runs in a :class:`~skill.frontends.console.ConsoleSession` rebuilt from the
+browser's session cookie (:mod:`.sessions`: the conversation, encrypted and signed by the
+server, ``HttpOnly; SameSite=Strict``), so any worker of any instance continues it. The
+page runs its own Skill whose storage writes only for browsers that came back and forgets
+idle web users (:mod:`.progress`); new conversations and turns are rate-limited per client
+address (:mod:`.limits`). Utterances are never logged; a refused request (4xx) logs one
+line with the reason. The routes are in :mod:`.blueprint`.
 
 The answer is JSON, a projection of the turn's playback plan
 (:class:`skill.core.playback.Answer`): ``text``, ``steps`` (a playlist: ``{"say": text}``,
@@ -30,24 +33,17 @@ from __future__ import annotations
 
 import json
 import logging
-import secrets
-import threading
-import time
-import uuid
-from collections import OrderedDict
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, jsonify, request, send_from_directory
+from flask import request
 
-from skill.alexa.invoke import BadEnvelope
 from skill.content import locale_data
 from skill.core.locales import DEFAULT_LOCALE, LANGUAGE_FALLBACK, SUPPORTED_LOCALES
 from skill.core.playback import ClinicContact, ClipStep, CueStep, Plan, Silence, Step, Words
-from skill.frontends.console import ConsoleSession, Exchange
+from skill.frontends.console import Exchange
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +51,6 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 STATIC_URL = "/web/static"
 COOKIE_NAME = "halsporre_web"
 MAX_TEXT_CHARS = 300
-DEFAULT_MAX_SESSIONS = 200
-DEFAULT_TTL_SECONDS = 30 * 60
 #: What the page's Pause, Resume and Stop buttons may send: intents, not words.
 CONTROL_INTENTS = {"pause": "AMAZON.PauseIntent", "resume": "AMAZON.ResumeIntent",
                    "stop": "AMAZON.StopIntent"}
@@ -64,77 +58,6 @@ CONTROL_INTENTS = {"pause": "AMAZON.PauseIntent", "resume": "AMAZON.ResumeIntent
 
 class ApiError(ValueError):
     """A request the page's API refuses with HTTP 400 (the message is shown to the user)."""
-
-
-# --------------------------------------------------------------------------- the store
-
-
-@dataclass
-class WebSession:
-    """One browser's conversation: a console session (replaced when the locale changes)."""
-
-    user: str
-    console: ConsoleSession | None = None
-    last_used: float = 0.0
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-
-class SessionStore:
-    """Bounded, expiring, thread-safe map of session id -> :class:`WebSession`.
-
-    At most ``max_sessions`` live at once (the least recently used is dropped first);
-    a session unused for ``ttl`` seconds is gone.
-    """
-
-    def __init__(self, max_sessions: int = DEFAULT_MAX_SESSIONS,
-                 ttl: float = DEFAULT_TTL_SECONDS,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        if max_sessions < 1:
-            raise ValueError("max_sessions must be at least 1")
-        self.max_sessions = max_sessions
-        self.ttl = ttl
-        self.clock = clock
-        self._items: OrderedDict[str, WebSession] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def __len__(self) -> int:
-        with self._lock:
-            self._expire(self.clock())
-            return len(self._items)
-
-    def __contains__(self, sid: object) -> bool:
-        return isinstance(sid, str) and self.get(sid) is not None
-
-    def _expire(self, now: float) -> None:
-        while self._items:
-            sid, sess = next(iter(self._items.items()))
-            if now - sess.last_used < self.ttl:
-                break
-            del self._items[sid]
-
-    def get(self, sid: str | None) -> WebSession | None:
-        """The live session ``sid`` (marked used), or None."""
-        with self._lock:
-            now = self.clock()
-            self._expire(now)
-            sess = self._items.get(sid) if sid else None
-            if sess is not None:
-                sess.last_used = now
-                self._items.move_to_end(sid)  # type: ignore[arg-type]
-            return sess
-
-    def create(self) -> tuple[str, WebSession]:
-        """A new session with a fresh random id (and a fresh pseudonymous skill user)."""
-        sid = secrets.token_urlsafe(32)
-        sess = WebSession(user="web-" + uuid.uuid4().hex)
-        with self._lock:
-            now = self.clock()
-            self._expire(now)
-            sess.last_used = now
-            self._items[sid] = sess
-            while len(self._items) > self.max_sessions:
-                self._items.popitem(last=False)
-        return sid, sess
 
 
 # --------------------------------------------------------------------------- plan -> JSON
@@ -216,7 +139,7 @@ def answer_json(locale: str, turn: Exchange) -> dict[str, Any]:
     }
 
 
-# --------------------------------------------------------------------------- the blueprint
+# --------------------------------------------------------------------------- request helpers
 
 
 def _json_body() -> dict[str, Any]:
@@ -224,7 +147,7 @@ def _json_body() -> dict[str, Any]:
         raise ApiError("send JSON (Content-Type: application/json)")
     try:
         data = json.loads(request.get_data(cache=True).decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise ApiError("the body is not valid JSON") from None
     if not isinstance(data, dict):
         raise ApiError("the body must be a JSON object")
@@ -291,72 +214,6 @@ def content_security_policy(audio_base_url: str | None = None) -> str:
     ])
 
 
-class _Headers:
-    """The page's security headers (``after_request``)."""
-
-    def __init__(self, csp: str) -> None:
-        self.csp = csp
-
-    def __call__(self, response: Response) -> Response:
-        response.headers["Content-Security-Policy"] = self.csp
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
-        response.headers["X-Frame-Options"] = "DENY"
-        response.headers["Permissions-Policy"] = "microphone=(self), camera=(), geolocation=()"
-        if request.path.startswith("/api/"):
-            response.headers["Cache-Control"] = "no-store"
-        return response
-
-
-def _bad_request(exc: ApiError) -> tuple[Response, int]:
-    log.warning("web page: %s %s rejected: %s", request.method, request.path, exc)
-    return jsonify({"error": str(exc)}), 400
-
-
-def _check_origin() -> None:
-    origin = request.headers.get("Origin")
-    if origin and urlsplit(origin).netloc != request.host:
-        raise ApiError("cross-site request refused")
-
-
-class _Conversations:
-    """Runs one browser's turn on its console session (created on first use)."""
-
-    def __init__(self, skill: Any, store: SessionStore) -> None:
-        self.skill, self.store = skill, store
-
-    def _session(self) -> tuple[str, WebSession, bool]:
-        sid = request.cookies.get(COOKIE_NAME)
-        sess = self.store.get(sid)
-        if sid is not None and sess is not None:
-            return sid, sess, False
-        sid, sess = self.store.create()
-        return sid, sess, True
-
-    def _console(self, sess: WebSession, locale: str, fresh: bool) -> ConsoleSession:
-        console = sess.console
-        if fresh or console is None or console.locale != locale:
-            console = sess.console = ConsoleSession(locale, user=sess.user, skill=self.skill)
-        return console
-
-    def run(self, locale: str, act: Callable[[ConsoleSession], Exchange],
-            fresh: bool = False) -> Response | tuple[Response, int]:
-        _check_origin()
-        sid, sess, new = self._session()
-        with sess.lock:
-            try:
-                turn = act(self._console(sess, locale, fresh))
-            except BadEnvelope:
-                log.exception("web page: the skill refused a request")
-                return jsonify({"error": "the skill could not answer"}), 500
-            body = answer_json(locale, turn)
-        response = jsonify(body)
-        if new:
-            response.set_cookie(COOKIE_NAME, sid, httponly=True, samesite="Strict",
-                                secure=request.is_secure, path="/")
-        return response
-
-
 def page_locales() -> dict[str, Any]:
     """What the page needs before it speaks: the locales, how a browser language falls
     back, and each locale's labels (``skill/content/<locale>/page.json``)."""
@@ -365,60 +222,12 @@ def page_locales() -> dict[str, Any]:
             "labels": {loc: dict(locale_data(loc, "page")) for loc in SUPPORTED_LOCALES}}
 
 
-def create_blueprint(
-    skill: Any,
-    *,
-    store: SessionStore | None = None,
-    audio_base_url: str | None = None,
-) -> Blueprint:
-    """The page and its JSON API around ``skill`` (the same Skill as the Alexa endpoint)."""
-    store = store if store is not None else SessionStore()
-    headers = _Headers(content_security_policy(audio_base_url))
-    talks = _Conversations(skill, store)
-    bp = Blueprint("webpage", __name__, static_folder=str(STATIC_DIR),
-                   static_url_path=STATIC_URL)
-    bp.store = store  # type: ignore[attr-defined]  # for tests and operators
-    bp.after_request(headers)
-    bp.register_error_handler(ApiError, _bad_request)
+from skill.frontends.webpage.blueprint import (  # noqa: E402  (they use the helpers above)
+    WebConfig,
+    create_blueprint,
+    web_config,
+    web_page_config,
+)
 
-    @bp.get("/")  # the Alexa alias POST / is a rule of its own
-    @bp.get("/index.html")
-    def index() -> Response:
-        response = send_from_directory(STATIC_DIR, "index.html", max_age=0)
-        response.headers["Cache-Control"] = "no-cache"
-        return headers(response)
-
-    @bp.get("/api/locales")
-    def locales() -> Response:
-        return jsonify(page_locales())
-
-    @bp.post("/api/start")
-    def start() -> Response | tuple[Response, int]:
-        data = _json_body()
-        return talks.run(_locale(data), lambda c: c.launch(), fresh=True)
-
-    @bp.post("/api/talk")
-    def talk() -> Response | tuple[Response, int]:
-        data = _json_body()
-        locale, text = _locale(data), _text(data)
-        played = _played_ms(data)
-        return talks.run(locale, lambda c: c.say(text, played))
-
-    @bp.post("/api/control")
-    def control() -> Response | tuple[Response, int]:
-        data = _json_body()
-        locale, intent = _locale(data), _control(data)
-        played = _played_ms(data)
-        return talks.run(locale, lambda c: c.send_intent(intent, played))
-
-    return bp
-
-
-def web_store(app: Any) -> SessionStore:
-    """The session store of ``app``'s web page (tests)."""
-    store: SessionStore = app.blueprints["webpage"].store
-    return store
-
-
-__all__ = ["CONTROL_INTENTS", "ApiError", "SessionStore", "WebSession", "answer_json",
-           "content_security_policy", "create_blueprint", "plan_steps", "web_store"]
+__all__ = ["CONTROL_INTENTS", "ApiError", "WebConfig", "answer_json", "content_security_policy",
+           "create_blueprint", "plan_steps", "web_config", "web_page_config"]

@@ -265,6 +265,7 @@
         body: JSON.stringify(body)
       });
       var data = await res.json().catch(function () { return {}; });
+      if (res.status === 429) { setStatus(t("busy")); return; }
       if (!res.ok) { setStatus(data.error || t("error")); return; }
       show(data);
     } catch (err) {
