@@ -5,8 +5,8 @@ Each app (:mod:`bench.wsgi_apps`) runs in its own gunicorn on ``127.0.0.1`` (a f
 both run at once but only one is loaded at a time: the load alternates between them in
 1-second slices (order flipped every round), so a busy neighbour hits both alike.
 The load generator is N Python threads, each sending signed
-LaunchRequests (test PKI from ``tests/certs.py``; a fresh timestamp every second, so at most
-one RSA signature per client per second) over a new ``http.client`` connection per request
+LaunchRequests (test PKI from ``tests/certs.py``; a fresh requestId, timestamp and RSA
+signature per request, as Alexa sends them) over a new ``http.client`` connection per request
 (sync workers close after each response).  Every loop is bounded in time and count.
 Peak RSS is ``VmHWM`` from ``/proc/<pid>/status`` of each worker after the load.
 """
@@ -58,27 +58,24 @@ def write_pki(tmp: Path):
 
 
 class Signer:
-    """Signed LaunchRequest bodies, one per (client, second): fresh timestamps, few signatures."""
+    """Signed LaunchRequest bodies, a fresh one (new requestId, fresh timestamp) per call:
+    the skill refuses a requestId it has seen (replay protection)."""
 
-    def __init__(self, pki: Any) -> None:
-        from skill.alexa.envelopes import LocalDevice
+    def __init__(self, pki: Any, application_id: str | None = None) -> None:
+        from skill.alexa.envelopes import DEFAULT_APPLICATION_ID, LocalDevice
 
         self._pki = pki
         self._device = LocalDevice
-        self._cache: dict[int, tuple[int, bytes, dict[str, str]]] = {}
+        self._application_id = application_id or DEFAULT_APPLICATION_ID
 
     def body(self, client: int) -> tuple[bytes, dict[str, str]]:
         from tests.certs import headers
 
-        now = int(time.time())
-        hit = self._cache.get(client)
-        if hit is None or hit[0] != now:
-            device = self._device(locale="sv-SE" if client % 2 else "en-US",
-                                  user_id=f"amzn1.ask.account.bench-web-{client}")
-            body = json.dumps(device.launch()).encode("utf-8")
-            hit = (now, body, headers(self._pki, body))
-            self._cache[client] = hit
-        return hit[1], hit[2]
+        device = self._device(locale="sv-SE" if client % 2 else "en-US",
+                              user_id=f"amzn1.ask.account.bench-web-{client}",
+                              application_id=self._application_id)
+        body = json.dumps(device.launch()).encode("utf-8")
+        return body, headers(self._pki, body)
 
 
 @dataclass

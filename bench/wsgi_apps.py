@@ -8,7 +8,10 @@ Environment:
 
 * ``HALSPORRE_BENCH_ROOT`` - PEM file with the test root CA (required)
 * ``HALSPORRE_BENCH_CHAIN`` - PEM file with leaf + intermediate, what S3 would serve (required)
-* ``HALSPORRE_DB_PATH`` / ``HALSPORRE_PERSISTENCE`` - ours only, see :mod:`skill.config`
+* ``HALSPORRE_DB_PATH`` / ``HALSPORRE_PERSISTENCE`` / ``HALSPORRE_SKILL_ID`` - ours only, see
+  :mod:`skill.config`
+* ``HALSPORRE_BENCH_FETCH_LOG`` - a file to append every certificate fetch to (bench.attack);
+  URLs naming ``missing`` fail like a 403 from S3
 """
 
 from __future__ import annotations
@@ -27,7 +30,14 @@ def _verifier():
     root = x509.load_pem_x509_certificate(Path(os.environ["HALSPORRE_BENCH_ROOT"]).read_bytes())
     chain_path = Path(os.environ["HALSPORRE_BENCH_CHAIN"])
 
+    fetch_log = os.environ.get("HALSPORRE_BENCH_FETCH_LOG")
+
     def fetch(url: str) -> bytes:  # the URL was checked by the verifier before this call
+        if fetch_log:  # bench.attack counts fetches
+            with open(fetch_log, "a", encoding="utf-8") as f:
+                f.write(url + "\n")
+        if "missing" in url:  # bench.attack: a certificate S3 does not have
+            raise OSError("HTTP Error 403: Forbidden")
         return chain_path.read_bytes()
 
     return AlexaRequestVerifier(fetcher=fetch, trusted_roots=[root])
@@ -40,7 +50,9 @@ def ours_app():
     from skill.config import Settings
     from skill.frontends.web import create_app
 
-    return create_app(build_skill(Settings.from_env()), verify=True, verifier=_verifier())
+    settings = Settings.from_env()
+    return create_app(build_skill(settings), verify=True, verifier=_verifier(),
+                      skill_id=settings.skill_id)
 
 
 def bare_app():

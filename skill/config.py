@@ -24,6 +24,7 @@ class Settings:
     dynamodb_table: str = "halsporre-progress"
     audio_base_url: str | None = None
     default_timezone: str = "Europe/Stockholm"
+    replay_db_path: Path | None = None
     booking_url: str | None = None
     """The clinic's online booking page, shown on cards and the web page. Unset: they
     name 1177.se and Tiohundra's website without a link (the leaflet's address has no
@@ -52,6 +53,8 @@ class Settings:
             dynamodb_table=env.get("HALSPORRE_DYNAMODB_TABLE", defaults.dynamodb_table),
             audio_base_url=env.get("AUDIO_BASE_URL") or None,
             default_timezone=env.get("HALSPORRE_DEFAULT_TIMEZONE", defaults.default_timezone),
+            replay_db_path=Path(env["HALSPORRE_REPLAY_DB_PATH"])
+            if env.get("HALSPORRE_REPLAY_DB_PATH") else None,
             booking_url=_web_address("HALSPORRE_BOOKING_URL", env.get("HALSPORRE_BOOKING_URL")),
             **_web_settings(env, defaults),
         )

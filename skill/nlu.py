@@ -155,7 +155,7 @@ def write_number_words() -> Path:
 def parse_number(text: str) -> int | None:
     """Digits or a spelled number ("tjugofem", "twenty five", "25") -> int, else None."""
     key = normalize(text)
-    if key.isdigit():
+    if key.isascii() and key.isdigit():  # "¹".isdigit() is True but int("¹") fails
         return int(key)
     table = _number_words()
     if key in table:
@@ -171,7 +171,7 @@ def _find_number(words: list[str], smallest: int = 0) -> tuple[int, int, int] | 
     """
     table = _number_words()
     for start, word in enumerate(words):
-        if word.isdigit():
+        if word.isascii() and word.isdigit():  # not "¹" (int() refuses it)
             return start, start + 1, int(word)
         if word not in _number_prefixes():
             continue

@@ -180,9 +180,12 @@ def envelope(
     age_s: float = 0.0,
     request_type: str = "LaunchRequest",
     timestamp: str | None = None,
+    request_id: str | None = None,
 ) -> bytes:
-    """A real-shaped Alexa request envelope as raw JSON bytes, ``age_s`` seconds old."""
+    """A real-shaped Alexa request envelope as raw JSON bytes, ``age_s`` seconds old, with a
+    fresh ``requestId`` unless one is given (a repeated one is refused as a replay)."""
     import json
+    import uuid
 
     ts = timestamp or (_now() - dt.timedelta(seconds=age_s)).strftime("%Y-%m-%dT%H:%M:%SZ")
     app = {"applicationId": skill_id}
@@ -195,7 +198,8 @@ def envelope(
                                "device": {"deviceId": "amzn1.ask.device.TEST",
                                           "supportedInterfaces": {}},
                                "apiEndpoint": "https://api.amazonalexa.com"}},
-        "request": {"type": request_type, "requestId": "amzn1.echo-api.request.TEST",
+        "request": {"type": request_type,
+                    "requestId": request_id or f"amzn1.echo-api.request.{uuid.uuid4()}",
                     "timestamp": ts, "locale": "en-US"},
     }
     if request_type.startswith("AlexaSkillEvent."):

@@ -272,13 +272,13 @@ def _placeholders(key: str) -> set[str]:
 def known_parts(draw) -> dict[str, Any]:
     """A stored part that names a real content key with all of its params (odd values)."""
     kind = draw(st.sampled_from(["say", "say", "pause", "cue"]))
-    if kind == "pause":
-        return {"pause": draw(st.integers(0, 240_000))}
+    if kind == "pause":  # within the stored-speech limits: 6 x 30 s and 3 x 30 s
+        return {"pause": draw(st.integers(0, 30_000))}
     if kind == "cue":
         return {"cue": draw(st.sampled_from(["hold_start", "hold_end"]))}
     key = draw(st.sampled_from(_content_keys()))
     text = st.text(max_size=30)  # control characters included
-    params = {name: draw(st.one_of(st.integers(-10**6, 10**6), text))
+    params = {name: draw(st.one_of(st.integers(-10**5, 10**5), text))
               for name in sorted(_placeholders(key))}
     return {"say": key, "p": params}
 
@@ -397,3 +397,32 @@ def session_attributes() -> st.SearchStrategy[dict[str, Any]]:
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+# --- the web page's API and /audio/ paths ------------------------------------------------------
+
+def api_bodies() -> st.SearchStrategy[bytes]:
+    """What a browser (or anyone) may POST to ``/api/start`` and ``/api/talk``."""
+    good_locale = st.sampled_from([*SUPPORTED_LOCALES, "sv-se", "xx-XX", "", "en"])
+    field = st.one_of(good_locale, st.none(), st.integers(), st.lists(st.text(max_size=3),
+                                                                      max_size=2))
+    objects = st.fixed_dictionaries(
+        {"locale": st.one_of(good_locale, field)},
+        optional={"text": st.one_of(_texts(), field), "extra": field})
+    return st.one_of(
+        objects.map(lambda o: json.dumps(o).encode()),
+        st.binary(max_size=200),
+        st.sampled_from([b"", b"{", b"[" * 100_000, b"null", b"[]", b'{"locale": NaN}',
+                         b"\xff\xfe", b'{"locale": "sv-SE", "text": "\\ud800"}']),
+    )
+
+
+def audio_paths() -> st.SearchStrategy[str]:
+    """Paths after ``/audio/``, percent-encoded as a client would send them."""
+    from urllib.parse import quote
+
+    pieces = st.one_of(st.text(max_size=20), st.sampled_from(
+        ["sv-SE", "en-US", "joined", "manifest.json", "..", ".", "", "\x00", "%00", ".mp3",
+         "a.MP3", "..%2f", "\\", "~", "README.md", "__init__.py"]))
+    return st.lists(pieces, min_size=1, max_size=5).map(
+        lambda parts: "/".join(quote(p, safe="") for p in parts))

@@ -119,6 +119,34 @@ def _report_counts(request):
             reporter.write_line(line)
 
 
+class FuzzLog:
+    """Every log line the fuzzed app writes (DEBUG and up), kept in a file for the grep at
+    the end of this module: no raw user, device or web-user id may be in it."""
+
+    def __init__(self, path) -> None:
+        self.path = path
+        self.handler = logging.FileHandler(path, encoding="utf-8", errors="backslashreplace")
+        self.handler.setLevel(logging.DEBUG)
+        self.handler.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
+
+    def text(self) -> str:
+        self.handler.flush()
+        return self.path.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def fuzz_log(tmp_path_factory):
+    log = FuzzLog(tmp_path_factory.mktemp("fuzz-log") / "app.log")
+    root, ours = logging.getLogger(), logging.getLogger("skill")
+    old_level = ours.level
+    ours.setLevel(logging.DEBUG)
+    root.addHandler(log.handler)
+    yield log
+    root.removeHandler(log.handler)
+    ours.setLevel(old_level)
+    log.handler.close()
+
+
 @pytest.fixture(scope="module")
 def web(tmp_path_factory):
     from skill.tools.audio import convert
@@ -304,6 +332,76 @@ def test_malformed_bodies_are_rejected_not_crashed(web, body, signed, content_ty
     CASES["malformed body"] += 1  # counted when complete (not filtered out)
 
 
+# --- the web page's API and /audio/ ------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory):
+    # no rate limits here: the fuzzer sends thousands of turns from one address
+    settings = Settings(db_path=tmp_path_factory.mktemp("fuzz-page") / "p.sqlite3",
+                        web_starts_per_minute=0, web_starts_per_minute_total=0,
+                        web_turns_per_minute=0)
+    return create_app(build_skill(settings), verify=True, settings=settings)
+
+
+def check_api_answer(resp) -> dict | None:
+    assert resp.status_code < 500, (resp.status_code, resp.get_data(as_text=True)[:300])
+    assert resp.status_code in (200, 400, 413), resp.status_code
+    data = resp.get_json()
+    if resp.status_code != 200:
+        assert set(data or {}) <= {"error"}, data
+        return None
+    assert {"text", "steps", "session_open", "locale"} <= set(data), data
+    return data
+
+
+@fs.budget(0.5)
+@given(route=st.sampled_from(["/api/start", "/api/talk"]), body=fs.api_bodies(),
+       content_type=st.sampled_from(["application/json", "text/plain", ""]),
+       origin=st.sampled_from([None, "http://localhost", "https://evil.example", "null"]))
+def test_web_api_any_body_is_answered_or_refused(page, route, body, content_type,
+                                                 origin) -> None:
+    hdrs = {"Content-Type": content_type}
+    if origin:
+        hdrs["Origin"] = origin
+    CASES["http requests"] += 1
+    check_api_answer(page.test_client().post(route, data=body, headers=hdrs))
+    CASES["web API body"] += 1  # counted when complete (not filtered out)
+
+
+@fs.budget(0.25)
+@given(locale=st.sampled_from(SUPPORTED_LOCALES),
+       texts=st.lists(st.one_of(st.text(min_size=1, max_size=60),
+                                st.sampled_from(["start my stretches", "starta stretchpasset",
+                                                 "next", "nästa", "yes", "ja", "stop",
+                                                 "delete my data", "glöm mina uppgifter",
+                                                 "hold for 25 seconds", "what is the number"])),
+                     min_size=1, max_size=6))
+def test_web_api_conversations(page, locale, texts) -> None:
+    client = page.test_client()
+    CASES["http requests"] += 1
+    assert check_api_answer(client.post("/api/start", json={"locale": locale})) is not None
+    for text in texts:
+        CASES["http requests"] += 1
+        check_api_answer(client.post("/api/talk", json={"locale": locale, "text": text}))
+    CASES["web API conversation"] += 1  # counted when complete (not filtered out)
+
+
+@fs.budget(0.5)
+@given(path=fs.audio_paths())
+def test_audio_paths_never_fail_and_serve_only_clips(page, path) -> None:
+    from skill.core.clips import AUDIO_DIR
+
+    CASES["http requests"] += 1
+    resp = page.test_client().get("/audio/" + path)
+    # 308: werkzeug merges "//" with a redirect; 400: a path it cannot decode
+    assert resp.status_code in (200, 308, 400, 404), (path, resp.status_code)
+    if resp.status_code == 200:
+        served = (AUDIO_DIR / resp.request.path.removeprefix("/audio/")).resolve()
+        assert served.is_relative_to(AUDIO_DIR.resolve()) and served.is_file()
+        assert served.suffix in (".mp3", ".json")
+    CASES["audio path"] += 1  # counted when complete (not filtered out)
+
+
 # --- the pure dialogue -----------------------------------------------------------------------
 
 CONTENT = {locale: load_content(locale) for locale in SUPPORTED_LOCALES}
@@ -405,3 +503,27 @@ def test_found_unknown_content_key_in_state_resets(web) -> None:
     device.attributes = {"state": {"mode": "menu", "last": [{"say": "no.such.key"}]}}
     resp = web.send(device.intent("AMAZON.RepeatIntent"))
     check_answer(web, resp, "IntentRequest")
+
+
+def test_found_superscript_digit_typed_on_the_web_page_is_not_a_500(page) -> None:
+    """The web API fuzzer's first find: "¹".isdigit() is True but int("¹") raised."""
+    client = page.test_client()
+    client.post("/api/start", json={"locale": "en-US"})
+    resp = client.post("/api/talk", json={"locale": "en-US", "text": "hold for ¹ seconds"})
+    assert resp.status_code == 200, resp.get_data(as_text=True)[:200]
+
+
+# --- last: the logs of everything above ------------------------------------------------------
+
+RAW_IDS = re.compile(r"amzn1\.ask\.account\.[\w.-]+|amzn1\.ask\.device\.[\w.-]+"
+                     r"|\bweb-[0-9a-f]{32}\b")
+
+
+def test_the_fuzzers_logs_hold_no_raw_id_and_no_raw_nul(fuzz_log) -> None:
+    """Run last in this module: greps every line the fuzzed app logged."""
+    text = fuzz_log.text()
+    assert text.count("\n") > 1000, "the fuzzer should have produced a real log"
+    assert " user=" in text, "requests are logged with a pseudonym"
+    found = sorted(set(RAW_IDS.findall(text)))
+    assert not found, f"raw ids in the log: {found[:5]}"
+    assert "\x00" not in text, "a raw NUL in the log"

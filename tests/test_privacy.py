@@ -75,3 +75,117 @@ def test_disabling_the_skill_removes_the_users_data(db) -> None:
     response = user.send(envelope)
     assert "outputSpeech" not in response["response"]
     assert stored(db) == {}
+
+
+# -- privacy to the last byte (issue 16) -------------------------------------------------------
+
+def _files_holding(db, needle: bytes) -> list[str]:
+    files = [p for p in db.parent.iterdir() if p.name.startswith(db.name)]
+    assert files, "no database files to scan"
+    return sorted(p.name for p in files if needle in p.read_bytes())
+
+
+def test_deleting_leaves_no_copy_in_the_database_wal_or_shm(db) -> None:
+    """The id and the history leave every file: the db (secure_delete), -wal (checkpoint
+    and truncate) and -shm. Before, the WAL kept them until later writes overwrote them."""
+    import sqlite3
+
+    skill = build_skill(Settings(db_path=db))
+    user = User(skill, "en-US", user_id=USER_ID)
+    other = User(skill, "en-US", user_id="amzn1.ask.account.SOMEONE-ELSE")
+    for who in (user, other, user):
+        who.launch()
+        who.full_session()
+    reader = sqlite3.connect(str(db))  # another worker's idle connection
+    reader.execute("SELECT count(*) FROM attributes").fetchone()
+    assert _files_holding(db, USER_ID.encode()), "the test must first find the id"
+    user.intent("DeleteDataIntent")
+    user.intent("AMAZON.YesIntent")
+    assert stored(db) == {}
+    assert _files_holding(db, USER_ID.encode()) == []
+    assert _files_holding(db, b"SOMEONE-ELSE"), "other users' data stays"
+    reader.close()
+
+
+def test_adapter_delete_scrubs_every_file_even_after_many_writes(db) -> None:
+    adapter = SQLitePersistenceAdapter(db)
+    for i in range(50):
+        adapter.save_by_key(USER_ID, {"progress": {"n": i, "note": "x" * 500}})
+        adapter.save_by_key(f"amzn1.ask.account.other-{i}", {"n": i})
+    adapter.delete_by_key(USER_ID)
+    assert _files_holding(db, USER_ID.encode()) == []
+    assert adapter.get_by_key(USER_ID) == {}
+    assert adapter.get_by_key("amzn1.ask.account.other-7") == {"n": 7}
+
+
+def test_a_corrupt_stored_document_is_logged_without_the_raw_id(db, caplog) -> None:
+    import sqlite3
+
+    from ask_sdk_core.exceptions import PersistenceException
+
+    adapter = SQLitePersistenceAdapter(db)
+    adapter.save_by_key(USER_ID, {"ok": 1})
+    with sqlite3.connect(str(db)) as conn:
+        conn.execute("UPDATE attributes SET document = ? WHERE user_id = ?",
+                     ("{not json " + USER_ID, USER_ID))
+    with caplog.at_level(logging.DEBUG), pytest.raises(PersistenceException):
+        adapter.get_by_key(USER_ID)
+    assert "not JSON" in caplog.text and hash_id(USER_ID) in caplog.text
+    assert USER_ID not in caplog.text
+
+
+@pytest.fixture
+def fresh_salt(monkeypatch, tmp_path):
+    from skill.core import privacy
+
+    monkeypatch.delenv("HALSPORRE_LOG_SALT", raising=False)
+    monkeypatch.setenv("HALSPORRE_DB_PATH", str(tmp_path / "data" / "progress.sqlite3"))
+    monkeypatch.delenv("HALSPORRE_PERSISTENCE", raising=False)
+    privacy.reset_salt()
+    yield privacy
+    privacy.reset_salt()
+
+
+def test_log_salt_is_generated_once_and_kept_with_the_data(fresh_salt, tmp_path) -> None:
+    import hashlib
+    import stat
+
+    first = fresh_salt.hash_id(USER_ID)
+    salt_file = tmp_path / "data" / "log-salt"
+    assert salt_file.exists() and stat.S_IMODE(salt_file.stat().st_mode) == 0o600
+    assert len(salt_file.read_bytes().strip()) >= 32
+    fresh_salt.reset_salt()  # a restart, another worker: the same pseudonym
+    assert fresh_salt.hash_id(USER_ID) == first
+    public = hashlib.sha256(b"halsporre" + USER_ID.encode()).hexdigest()[:12]
+    assert first != public, "never the public default salt"
+
+
+def test_log_salt_from_the_environment_wins(fresh_salt, monkeypatch, tmp_path) -> None:
+    import hashlib
+
+    monkeypatch.setenv("HALSPORRE_LOG_SALT", "clinic-secret")
+    assert fresh_salt.hash_id(USER_ID) == hashlib.sha256(
+        b"clinic-secret" + USER_ID.encode()).hexdigest()[:12]
+    assert not (tmp_path / "data" / "log-salt").exists()
+
+
+def test_without_salt_or_local_data_a_random_salt_is_used_and_said(fresh_salt, monkeypatch,
+                                                                   caplog) -> None:
+    import hashlib
+
+    monkeypatch.setenv("HALSPORRE_PERSISTENCE", "dynamodb")
+    with caplog.at_level(logging.WARNING, logger="skill.core.privacy"):
+        pseudonym = fresh_salt.hash_id(USER_ID)
+    assert "HALSPORRE_LOG_SALT" in caplog.text
+    assert pseudonym != hashlib.sha256(b"halsporre" + USER_ID.encode()).hexdigest()[:12]
+    fresh_salt.reset_salt()
+    assert fresh_salt.hash_id(USER_ID) != pseudonym  # per process, not a fixed default
+
+
+def test_loggable_escapes_control_characters_and_cuts() -> None:
+    from skill.core.privacy import loggable
+
+    assert loggable("sv-SE") == "sv-SE"
+    assert loggable("a\x00b\nINFO forged") == "a\\x00b\\nINFO forged"
+    assert loggable("x" * 500).endswith("...") and len(loggable("x" * 500)) == 83
+    assert loggable(None) == "None"

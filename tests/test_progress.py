@@ -150,16 +150,18 @@ def test_checkin_counts_local_days():
 
 
 def test_place_is_offered_the_same_local_day_only():
+    from skill.core.stretch import StretchState
+
     p = Progress()
-    state = {"exercise": 2, "rep": 1, "nested": {"hold": 30}}
+    state = StretchState(exercise=2, rep=1, started="2024-01-10").to_dict()
+    expected = dict(state)
     saved = utc("2024-01-10T21:00")  # 22:00 in Stockholm
     pg.save_place(p, state, saved, STHLM)
     state["exercise"] = 3  # the stored copy is independent
     assert pg.place_for_today(p, saved + timedelta(minutes=50), STHLM)["exercise"] == 2
     assert pg.place_for_today(p, saved + timedelta(hours=2), STHLM) is None  # 00:00 next day
     round_trip = Progress.from_dict(p.to_dict())
-    assert pg.place_for_today(round_trip, saved, STHLM) == {
-        "exercise": 2, "rep": 1, "nested": {"hold": 30}}
+    assert pg.place_for_today(round_trip, saved, STHLM) == expected
     pg.clear_place(p)
     assert pg.place_for_today(p, saved, STHLM) is None
 
@@ -180,7 +182,7 @@ def test_round_trip_and_attributes():
     now = utc("2024-05-01T09:00")
     pg.record_completed(p, now, STHLM)
     pg.mark_checkin_asked(p, now, STHLM)
-    pg.save_place(p, {"exercise": 1}, now, STHLM)
+    pg.save_place(p, GOOD["place"]["state"], now, STHLM)
     pg.set_reminder_ids(p, ["tok-1", "tok-2"])
     attrs = pg.store_progress({"other": 1}, p)
     assert attrs["other"] == 1
@@ -200,7 +202,9 @@ GOOD = {
     "first_session_date": "2024-05-01",
     "sessions": {"2024-05-01": 2},
     "last_checkin_asked": None,
-    "place": {"state": {"exercise": 2}, "saved_on": "2024-05-01"},
+    "place": {"state": {"exercise": 2, "rep": 1, "hold_seconds": 30, "paused": False, "only": False,
+                        "started": "2024-05-01", "segment_start": 0, "v": 1},
+              "saved_on": "2024-05-01"},
     "reminder_ids": ["a"],
 }
 
@@ -220,6 +224,8 @@ GOOD = {
     {"place": {"state": {}}},
     {"place": {"state": [1, 2], "saved_on": "2024-05-01"}},
     {"place": "exercise 2"},
+    {"place": {"state": {"exercise": 2}, "saved_on": "2024-05-01"}},  # not a stretch state
+    {"sessions": {f"2024-{m:02d}-{d:02d}": 1 for m in range(5, 8) for d in range(1, 29)}},
     {"reminder_ids": "a"},
     {"reminder_ids": ""},
     {"sessions": ""},

@@ -17,8 +17,10 @@ from skill.alexa import compat
 from skill.alexa.verify import (
     AlexaRequestVerifier,
     LoggedTimestampVerifier,
+    ReplayVerifier,
     SkillIdVerifier,
     VerificationException,
+    canonical_cert_url,
     check_cert_url,
     default_fetcher,
 )
@@ -88,10 +90,15 @@ def test_headers_are_case_insensitive(pki):
         "https://S3.AMAZONAWS.COM/echo.api/echo-api-cert.pem",
         "https://s3.amazonaws.com:443/echo.api/echo-api-cert.pem",
         "https://s3.amazonaws.com/echo.api/../echo.api/echo-api-cert.pem",
+        "https://user@s3.amazonaws.com/echo.api/echo-api-cert.pem",
+        "https://s3.amazonaws.com/echo.api/./echo-api-cert.pem",
+        "https://s3.amazonaws.com/echo.api/echo-api-cert.pem?q=1#f",
+        "https://s3.amazonaws.com/echo.api/echo-api-cert%2Epem",
     ],
 )
-def test_cert_url_accepted(url):
+def test_cert_url_accepted_in_one_canonical_spelling(url):
     check_cert_url(url)
+    assert canonical_cert_url(url) == "https://s3.amazonaws.com/echo.api/echo-api-cert.pem"
 
 
 @pytest.mark.parametrize(
@@ -107,6 +114,9 @@ def test_cert_url_accepted(url):
         ("https://s3.amazonaws.com/echo.api", "path"),
         ("https://s3.amazonaws.com:563/echo.api/echo-api-cert.pem", "port"),
         ("https://s3.amazonaws.com:notaport/echo.api/echo-api-cert.pem", "malformed"),
+        ("https://s3.amazonaws.com/echo.api/a b.pem", "unexpected characters"),
+        ("https://s3.amazonaws.com/echo.api/%00.pem", "unexpected characters"),
+        ("https://s3.amazonaws.com/echo.api/" + "a" * 2000, "too long"),
     ],
 )
 def test_cert_url_rejected(url, reason, caplog):
@@ -159,10 +169,15 @@ def test_bad_signature_and_tampered_body(pki, rogue, caplog):
 def test_bad_leaf_rejected(pki, leaf_kwargs, reason, caplog):
     chain = pki.chain_pem(pki.leaf(**leaf_kwargs))
     fetch = Fetcher(default=chain)
-    v = AlexaRequestVerifier(fetcher=fetch, trusted_roots=[pki.root])
+    clock = {"t": 0.0}
+    v = AlexaRequestVerifier(fetcher=fetch, trusted_roots=[pki.root],
+                             monotonic=lambda: clock["t"])
     body = envelope()
     _expect_reject(v, body, headers(pki, body), reason, caplog)
-    # a rejected chain is not cached: the next request fetches again
+    # a rejected chain is remembered: no new fetch until the backoff has passed
+    _expect_reject(v, body, headers(pki, body), "failed recently", caplog)
+    assert len(fetch.calls) == 1
+    clock["t"] = 6.0
     _expect_reject(v, body, headers(pki, body), reason, caplog)
     assert len(fetch.calls) == 2
 
@@ -302,6 +317,192 @@ def test_skill_id_verifier(caplog):
         SkillIdVerifier("")
 
 
+def _without(body: bytes, *path: str) -> bytes:
+    import json
+
+    data = json.loads(body)
+    node = data
+    for key in path[:-1]:
+        node = node[key]
+    del node[path[-1]]
+    return json.dumps(data).encode()
+
+
+def test_skill_id_verifier_needs_the_system_application(caplog):
+    """The SDK's own check reads context.System.application: without it, a 400 here (it
+    was a 500 from the SDK); the session's copy must agree too."""
+    v = SkillIdVerifier(SKILL_ID)
+    _expect_reject(v, _without(envelope(), "context", "System", "application"), {},
+                   "no context.System.application", caplog)
+    mixed = envelope()
+    mixed = mixed.replace(b'"session": {"new": true, "sessionId": "amzn1.echo-api.session.TEST", '
+                          b'"application": {"applicationId": "' + SKILL_ID.encode(),
+                          b'"session": {"new": true, "sessionId": "amzn1.echo-api.session.TEST", '
+                          b'"application": {"applicationId": "amzn1.ask.skill.other')
+    assert b"amzn1.ask.skill.other" in mixed
+    _expect_reject(v, mixed, {}, "session skill id", caplog)
+    run(v, _without(envelope(), "session"), {})  # no session (skill events): fine
+
+
+# -- replays ----------------------------------------------------------------------------------
+
+@pytest.fixture(params=["memory", "sqlite"])
+def replay_store(request, tmp_path):
+    from skill.alexa.replay import MemoryReplayStore, SQLiteReplayStore
+
+    if request.param == "memory":
+        return MemoryReplayStore(max_entries=50)
+    return SQLiteReplayStore(tmp_path / "replay.sqlite3", max_entries=50)
+
+
+def test_replay_refused_within_window_and_forgotten_after(replay_store, caplog):
+    clock = {"t": dt.datetime.now(dt.UTC).timestamp()}
+    v = ReplayVerifier(replay_store, clock=lambda: clock["t"])
+    body = envelope(request_id="amzn1.echo-api.request.once")
+    run(v, body, {})
+    _expect_reject(v, body, {}, "replayed request id", caplog)
+    clock["t"] += 100
+    _expect_reject(v, body, {}, "replayed request id", caplog)
+    run(v, envelope(), {})  # another id: fine
+    clock["t"] += 60  # the timestamp check refuses it from now on; the id may go
+    run(v, body, {})
+
+
+def test_replay_window_of_skill_events_is_an_hour(replay_store, caplog):
+    clock = {"t": dt.datetime.now(dt.UTC).timestamp()}
+    v = ReplayVerifier(replay_store, clock=lambda: clock["t"])
+    body = envelope(request_type="AlexaSkillEvent.SkillDisabled", request_id="ev-1")
+    run(v, body, {})
+    clock["t"] += 3000
+    _expect_reject(v, body, {}, "replayed", caplog)
+
+
+def test_replay_store_is_bounded(replay_store):
+    now = 1000.0
+    for i in range(120):
+        assert replay_store.first_sight(f"id-{i}", now + 150, now)
+    if hasattr(replay_store, "__len__"):
+        assert len(replay_store) <= 50
+    else:
+        import sqlite3
+
+        with sqlite3.connect(replay_store.path) as conn:
+            assert conn.execute("SELECT count(*) FROM seen").fetchone()[0] <= 50
+    assert not replay_store.first_sight("id-119", now + 150, now)  # recent ones stay
+    assert replay_store.first_sight("id-0", now + 300, now + 200)  # expired ones go
+
+
+def test_sqlite_replay_store_is_shared_between_processes(tmp_path):
+    """Two processes (as gunicorn's workers) on one file: the second sees the first's id."""
+    db = tmp_path / "replay.sqlite3"
+    code = ("import sys; from skill.alexa.replay import SQLiteReplayStore as S; "
+            "print(S(sys.argv[1]).first_sight('shared-id', 2e9, 1e9))")
+    outs = [subprocess.run([sys.executable, "-c", code, str(db)], capture_output=True,
+                           text=True, cwd=REPO, timeout=60).stdout.strip() for _ in range(2)]
+    assert outs == ["True", "False"]
+
+
+def test_unusable_replay_store_lets_requests_through_with_a_log_line(tmp_path, caplog):
+    from skill.alexa.replay import SQLiteReplayStore
+
+    (tmp_path / "file").write_text("not a folder")
+    store = SQLiteReplayStore(tmp_path / "file" / "replay.sqlite3")
+    with caplog.at_level(logging.WARNING, logger="skill.alexa.replay"):
+        assert store.first_sight("x", 2e9, 1e9)
+    assert "unusable" in caplog.text
+
+
+def test_replay_verifier_refuses_absurd_request_ids(caplog):
+    from skill.alexa.replay import MemoryReplayStore
+
+    v = ReplayVerifier(MemoryReplayStore())
+    _expect_reject(v, envelope(request_id="r" * 300), {}, "request id", caplog)
+
+
+# -- the certificate cache under attack -------------------------------------------------------
+
+def test_failed_fetches_back_off_exponentially(pki, caplog):
+    clock = {"t": 0.0}
+    fetch = Fetcher()  # every fetch fails
+    v = AlexaRequestVerifier(fetcher=fetch, trusted_roots=[pki.root],
+                             monotonic=lambda: clock["t"])
+    body = envelope()
+    hdrs = headers(pki, body)
+    for _ in range(100):
+        with pytest.raises(VerificationException):
+            run(v, body, hdrs)
+    assert len(fetch.calls) == 1
+    tries = []
+    for t in (4.9, 5.1, 9.0, 15.2, 30.0, 35.4):  # backoff 5 s, then 10 s, then 20 s
+        clock["t"] = t
+        with pytest.raises(VerificationException):
+            run(v, body, hdrs)
+        tries.append(len(fetch.calls))
+    assert tries == [1, 2, 2, 3, 3, 4]
+
+
+def test_every_spelling_of_one_url_is_one_fetch(pki):
+    fetch = Fetcher(default=pki.chain_pem())
+    v = AlexaRequestVerifier(fetcher=fetch, trusted_roots=[pki.root])
+    base = "s3.amazonaws.com/echo.api/echo-api-cert.pem"
+    for url in (f"https://{base}", "https://s3.amazonaws.com:443/echo.api/echo-api-cert.pem",
+                "https://S3.AMAZONAWS.COM/echo.api/echo-api-cert.pem", f"https://user@{base}",
+                "https://s3.amazonaws.com/echo.api/../echo.api/echo-api-cert.pem",
+                f"https://{base}?q#f"):
+        body = envelope()
+        run(v, body, headers(pki, body, url))
+    assert fetch.calls == [f"https://{base}"]
+
+
+def test_one_fetch_in_flight_per_url(pki):
+    import threading
+
+    gate = threading.Event()
+    calls = []
+
+    def slow_fetch(url):
+        calls.append(url)
+        gate.wait(5)
+        return pki.chain_pem()
+
+    v = AlexaRequestVerifier(fetcher=slow_fetch, trusted_roots=[pki.root])
+    results: list[str] = []
+
+    def client():
+        body = envelope()
+        try:
+            run(v, body, headers(pki, body))
+            results.append("ok")
+        except VerificationException as exc:
+            results.append(str(exc))
+
+    threads = [threading.Thread(target=client) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for _ in range(200):
+        if calls:
+            break
+        threading.Event().wait(0.01)
+    threading.Event().wait(0.1)
+    gate.set()
+    for t in threads:
+        t.join(10)
+    assert calls == [CERT_URL]
+    assert results == ["ok"] * 6
+
+
+def test_rejections_log_one_short_line_without_traceback(pki, caplog):
+    v = AlexaRequestVerifier(fetcher=Fetcher(), trusted_roots=[pki.root])
+    body = envelope()
+    long_url = "https://s3.amazonaws.com/echo.api/" + "a" * 900 + ".pem"
+    with caplog.at_level(logging.DEBUG):
+        for _ in range(2):
+            with pytest.raises(VerificationException):
+                run(v, body, headers(pki, body, long_url))
+    assert len(caplog.records) == 2
+    assert all(r.exc_info is None and len(r.getMessage()) < 400 for r in caplog.records)
+
+
 # -- skill.alexa.compat ----------------------------------------------------------------------
 
 @pytest.mark.slow
@@ -413,3 +614,32 @@ def test_weak_or_non_rsa_leaf_key_rejected(pki, caplog):
         v = AlexaRequestVerifier(fetcher=Fetcher(default=chain), trusted_roots=[pki.root])
         body = envelope()
         _expect_reject(v, body, headers(pki, body), "not RSA >= 2048", caplog)
+
+
+def test_fetches_at_once_are_capped(pki):
+    """Different URLs each get a fetch, but only a few at once: the rest are refused (and
+    not cached as failures)."""
+    import threading
+
+    from skill.alexa.certcache import CertChainCache
+
+    gate, started = threading.Event(), threading.Event()
+
+    def load(url):
+        started.set()
+        gate.wait(5)
+        return pki.leaf_cert, dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+
+    def reject(reason, exc=None):
+        return VerificationException(reason)
+
+    cache = CertChainCache(load, reject=reject, max_in_flight=1)
+    now = dt.datetime.now(dt.UTC)
+    first = threading.Thread(target=cache.leaf, args=("https://a/echo.api/1.pem", now))
+    first.start()
+    assert started.wait(5)
+    with pytest.raises(VerificationException, match="too many certificate fetches"):
+        cache.leaf("https://a/echo.api/2.pem", now)
+    gate.set()
+    first.join(5)
+    assert cache.leaf("https://a/echo.api/2.pem", now) is pki.leaf_cert  # not remembered

@@ -318,3 +318,93 @@ def test_live_server(live, pki, rogue):
     assert _http_post(base + "/alexa", old, headers(pki, old))[0] == 400
     assert _http_post(base + "/alexa", b"{oops", headers(pki, b"{oops"))[0] == 400
     assert handler.calls == 2
+
+
+# -- verify before parse, replays, one log line (issue 16) -----------------------------------
+
+class CountingSerializer:
+    def __init__(self, inner):
+        self.inner = inner
+        self.deserialized = 0
+
+    def deserialize(self, payload, obj_type):
+        self.deserialized += 1
+        return self.inner.deserialize(payload=payload, obj_type=obj_type)
+
+    def serialize(self, obj):
+        return self.inner.serialize(obj)
+
+
+@pytest.mark.parametrize("body", [b"[" * 100_000, b'{"a": [' + b"1," * 60_000 + b"1]}",
+                                  envelope() + b" " * 200_000],
+                         ids=["deep", "wide", "padded"])
+def test_unsigned_body_is_refused_before_it_is_parsed(pki, caplog, body):
+    skill, handler = make_skill()
+    counting = skill.serializer = CountingSerializer(skill.serializer)
+    fetch = Fetcher(pki.chain_pem())
+    client = create_app(skill, skill_id=SKILL_ID, verifier=AlexaRequestVerifier(
+        fetcher=fetch, trusted_roots=[pki.root])).test_client()
+    with caplog.at_level(logging.DEBUG):
+        resp = post(client, body, {"Content-Type": "application/json"})
+    assert (resp.status_code, resp.get_json()) == (400, {"error": "request verification failed"})
+    assert counting.deserialized == 0 and handler.calls == 0 and fetch.calls == []
+    assert [r.getMessage() for r in caplog.records] == [
+        "Alexa request rejected: missing SignatureCertChainUrl header"]
+    assert all(r.exc_info is None for r in caplog.records)
+
+
+def test_body_over_the_cap_is_413_unread(setup, pki, caplog):
+    client, handler, _ = setup()
+    body = b" " * (300 * 1024)
+    with caplog.at_level(logging.WARNING):
+        resp = post(client, body, headers(pki, body))
+    assert resp.status_code == 413
+    assert handler.calls == 0
+    assert len(caplog.records) == 1 and "larger than" in caplog.text
+
+
+def test_replayed_request_is_refused(setup, pki, caplog):
+    client, handler, _ = setup()
+    body = envelope()
+    hdrs = headers(pki, body)
+    with caplog.at_level(logging.WARNING):
+        statuses = [post(client, body, hdrs).status_code for _ in range(3)]
+    assert statuses == [200, 400, 400]
+    assert handler.calls == 1
+    assert caplog.text.count("replayed request id") == 2
+
+
+def test_signed_envelope_without_system_application_is_400(setup, pki, caplog):
+    """With a skill id set, the SDK's own check used to fail with a 500 here."""
+    client, handler, _ = setup()
+    data = json.loads(envelope())
+    del data["context"]["System"]["application"]
+    body = json.dumps(data).encode()
+    with caplog.at_level(logging.WARNING):
+        resp = post(client, body, headers(pki, body))
+    assert resp.status_code == 400
+    assert handler.calls == 0
+    assert "no context.System.application" in caplog.text
+
+
+def test_every_rejection_is_one_log_line_without_traceback(setup, pki, rogue, caplog):
+    client, handler, _ = setup()
+    body = envelope()
+    cases = [{"Content-Type": "application/json"},
+             dict(headers(pki, body), **{"Signature-256": rogue.sign(body)}),
+             dict(headers(pki, body), SignatureCertChainUrl="https://s3.amazonaws.com/echo.api/"
+                  + "x" * 7000),
+             dict(headers(pki, body), SignatureCertChainUrl="http://evil.example/c.pem")]
+    for hdrs in cases:
+        caplog.clear()
+        with caplog.at_level(logging.DEBUG):
+            assert post(client, body, hdrs).status_code == 400
+        assert len(caplog.records) == 1, caplog.text
+        assert caplog.records[0].exc_info is None
+        assert len(caplog.records[0].getMessage()) < 400
+    for bad in (b"{oops", b"[" * 100_000):
+        caplog.clear()
+        with caplog.at_level(logging.DEBUG):
+            resp = post(client, bad, headers(pki, bad))
+        assert resp.get_json() == {"error": "malformed request body"}
+        assert len(caplog.records) == 1 and caplog.records[0].exc_info is None

@@ -6,6 +6,10 @@ with a busy timeout, and every save is one transaction. :meth:`update_attributes
 a read-modify-write inside a single ``BEGIN IMMEDIATE`` transaction, so concurrent
 updates never lose each other's changes.
 
+Deleting a user forgets every copy: ``secure_delete`` overwrites the row, and a
+``wal_checkpoint(TRUNCATE)`` afterwards empties the WAL file that still held older versions.
+Documents are at most 64 KB; log lines name users by pseudonym only.
+
 Every failure of the store (missing folder that cannot be created, locked, read-only or
 corrupt database, a stored document that is not JSON) raises :class:`PersistenceError`
 with a logged reason; handlers catch :class:`ask_sdk_core.exceptions.PersistenceException`
@@ -28,6 +32,8 @@ from typing import TYPE_CHECKING, Any
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from ask_sdk_core.exceptions import PersistenceException
 
+from skill.core.privacy import hash_id
+
 if TYPE_CHECKING:  # pragma: no cover
     from ask_sdk_model import RequestEnvelope
 
@@ -37,6 +43,9 @@ log = logging.getLogger(__name__)
 
 Attributes = dict[str, Any]
 Updater = Callable[[Attributes], Attributes | None]
+
+MAX_DOCUMENT_CHARS = 64 * 1024  # one user's attributes; ours are under 10 KB
+CHECKPOINT_TRIES = 5
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS attributes (
@@ -103,6 +112,8 @@ class SQLitePersistenceAdapter(AbstractPersistenceAdapter):
         # WAL's documented safe level: no corruption, and a committed transaction survives
         # a killed process; only a power cut may lose the last commit. Spares an fsync a write.
         conn.execute("PRAGMA synchronous = NORMAL")
+        # deleted rows are overwritten with zeros, not just unlinked (privacy: "delete my data")
+        conn.execute("PRAGMA secure_delete = ON")
         return conn
 
     def _file_identity(self) -> tuple[int, int] | None:
@@ -201,14 +212,19 @@ class SQLitePersistenceAdapter(AbstractPersistenceAdapter):
 
     @staticmethod
     def _decode(user_id: str, document: str) -> Attributes:
+        who = hash_id(user_id)  # never the id itself in a log line
+        if len(document) > MAX_DOCUMENT_CHARS:
+            reason = f"stored attributes of user {who} are too large ({len(document)} chars)"
+            log.error("persistence: %s", reason)
+            raise PersistenceError(reason)
         try:
             value = json.loads(document)
-        except ValueError as exc:
-            reason = f"stored attributes of {user_id!r} are not JSON: {exc}"
+        except (ValueError, RecursionError) as exc:
+            reason = f"stored attributes of user {who} are not JSON: {type(exc).__name__}"
             log.error("persistence: %s", reason)
-            raise PersistenceError(reason) from exc
+            raise PersistenceError(reason) from None
         if not isinstance(value, dict):
-            reason = f"stored attributes of {user_id!r} are not an object"
+            reason = f"stored attributes of user {who} are not an object"
             log.error("persistence: %s", reason)
             raise PersistenceError(reason)
         return value
@@ -218,9 +234,12 @@ class SQLitePersistenceAdapter(AbstractPersistenceAdapter):
         if not isinstance(attributes, dict):
             raise PersistenceError(f"attributes must be a dict, not {type(attributes).__name__}")
         try:
-            return json.dumps(attributes, ensure_ascii=False, sort_keys=True)
+            document = json.dumps(attributes, ensure_ascii=False, sort_keys=True)
         except (TypeError, ValueError) as exc:
             raise PersistenceError(f"attributes are not JSON-serialisable: {exc}") from exc
+        if len(document) > MAX_DOCUMENT_CHARS:
+            raise PersistenceError(f"attributes too large to store ({len(document)} chars)")
+        return document
 
     @staticmethod
     def _read(conn: sqlite3.Connection, user_id: str) -> str | None:
@@ -251,8 +270,21 @@ class SQLitePersistenceAdapter(AbstractPersistenceAdapter):
             conn, lambda: self._write(conn, user_id, document)))
 
     def delete_by_key(self, user_id: str) -> None:
+        """Forget ``user_id`` in every copy: the row is overwritten (``secure_delete``), then
+        the WAL is checkpointed into the database and truncated, so no older version of the
+        row stays in the ``-wal`` file either."""
         self._run("delete from", lambda conn: self._transaction(
             conn, lambda: conn.execute("DELETE FROM attributes WHERE user_id = ?", (user_id,))))
+        self._run("checkpoint", self._checkpoint)
+
+    def _checkpoint(self, conn: sqlite3.Connection) -> None:
+        for attempt in range(CHECKPOINT_TRIES):
+            busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            if not busy:
+                return
+            time.sleep(0.05 * (attempt + 1))  # a reader holds an old snapshot: let it finish
+        log.warning("persistence: %s: WAL still in use after a delete; older copies leave "
+                    "it at the next checkpoint", self.db_path)
 
     def update_by_key(self, user_id: str, fn: Updater) -> Attributes:
         def body(conn: sqlite3.Connection) -> Attributes:

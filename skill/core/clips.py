@@ -51,6 +51,51 @@ def _warn_once(key: str, msg: str, *args: object) -> None:
     log.warning(msg, *args)
 
 
+MAX_JOINED_FILES = 5000
+MAX_JOINED_MB = 500
+
+
+class _JoinedBudget:
+    """How many joined clips a folder holds, counted once per process and then kept up to
+    date: the pauses in an answer come back in session attributes, so the joined clips a
+    chosen state could ask for are many; the disk they take is bounded."""
+
+    def __init__(self) -> None:
+        self._usage: dict[Path, list[int]] = {}
+        self._lock = threading.Lock()
+
+    def _count(self, folder: Path) -> list[int]:
+        usage = self._usage.get(folder)
+        if usage is None:
+            files = list(folder.glob("*.mp3")) if folder.is_dir() else []
+            usage = self._usage[folder] = [len(files),
+                                           sum(f.stat().st_size for f in files)]
+        return usage
+
+    def usage(self, folder: Path) -> tuple[int, int, int, int]:
+        with self._lock:
+            files, size = self._count(folder)
+        return files, MAX_JOINED_FILES, size // 2**20, MAX_JOINED_MB
+
+    def allows(self, folder: Path) -> bool:
+        with self._lock:
+            files, size = self._count(folder)
+        return files < MAX_JOINED_FILES and size < MAX_JOINED_MB * 2**20
+
+    def add(self, path: Path) -> None:
+        try:
+            size = path.stat().st_size
+        except OSError:
+            return  # nothing was written
+        with self._lock:
+            usage = self._count(path.parent)
+            usage[0] += 1
+            usage[1] += size
+
+
+_joined_budget = _JoinedBudget()
+
+
 @dataclass(frozen=True)
 class Clip:
     url: str
@@ -163,8 +208,14 @@ class ClipLibrary:
         dest = self.root / JOINED_DIR / name
         text = " ".join(c.text for c in clips)
         if not dest.exists():
+            if not _joined_budget.allows(dest.parent):
+                _warn_once(f"joined-full:{dest.parent}", "%s holds %d joined clips (limit %d) "
+                           "or %d MB (limit %d): no more are made", dest.parent,
+                           *_joined_budget.usage(dest.parent))
+                return None
             try:
                 convert.concat_parts(paths, dest)
+                _joined_budget.add(dest)
             except (OSError, convert.ToolMissing, convert.ConvertError) as exc:
                 _warn_once(f"combine:{self.root}:{type(exc).__name__}",
                            "cannot join clips in %s: %s", self.root, exc)

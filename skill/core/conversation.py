@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from skill.core.effects import Effect
-from skill.core.limits import MAX_CLIP_MS
+from skill.core.limits import MAX_CLIP_MS, MAX_REPROMPT_SECONDS
 from skill.core.parts import Cue, Part, Pause, Say, Wait
 from skill.core.playback import Card
 from skill.core.progress import Preferences
@@ -36,6 +36,23 @@ LAUNCH = "LaunchRequest"
 SESSION_ENDED = "SessionEndedRequest"
 
 MAX_REMEMBERED_PARTS = 60
+#: Limits on what comes back in session attributes (Alexa echoes them; anyone with a signed
+#: request or invoke rights could choose them): far above what the dialogue itself writes,
+#: far below what would make rendering or its cache costly.
+MAX_KEY_CHARS = 80
+MAX_PARAMS = 4
+MAX_PARAM_CHARS = 64
+MAX_PARAM_INT = 100_000
+MAX_REMEMBERED_MS = MAX_CLIP_MS  # one answer (Alexa's limit)
+MAX_REMEMBERED_REPROMPT_MS = int(MAX_REPROMPT_SECONDS * 1000)
+
+
+def _param_ok(name: object, value: object) -> bool:
+    if not isinstance(name, str) or not 0 < len(name) <= MAX_PARAM_CHARS:
+        return False
+    if isinstance(value, str):
+        return len(value) <= MAX_PARAM_CHARS
+    return type(value) is int and abs(value) <= MAX_PARAM_INT
 
 
 def part_to_dict(part: Part) -> dict[str, Any]:
@@ -54,10 +71,10 @@ def part_from_dict(data: Any) -> Part:
         raise ValueError("part is not a mapping")
     if "say" in data:
         key, params = data["say"], data.get("p", {})
-        if not isinstance(key, str) or not isinstance(params, Mapping):
+        if not isinstance(key, str) or not 0 < len(key) <= MAX_KEY_CHARS \
+                or not isinstance(params, Mapping) or len(params) > MAX_PARAMS:
             raise ValueError("bad say part")
-        if not all(isinstance(k, str) and isinstance(v, str | int) and not isinstance(v, bool)
-                   for k, v in params.items()):
+        if not all(_param_ok(k, v) for k, v in params.items()):
             raise ValueError("bad say params")
         return Say(key, dict(params))
     if "pause" in data:
@@ -67,9 +84,19 @@ def part_from_dict(data: Any) -> Part:
         return Pause(ms)
     if "wait" in data:
         return Wait(_ms(data["wait"], "wait"))
-    if "cue" in data and isinstance(data["cue"], str):
+    if "cue" in data and isinstance(data["cue"], str) and len(data["cue"]) <= MAX_KEY_CHARS:
         return Cue(data["cue"])
     raise ValueError("unknown part")
+
+
+def parts_from_list(data: Any, max_ms: int) -> list[Part]:
+    """At most :data:`MAX_REMEMBERED_PARTS` stored parts with at most ``max_ms`` of silence."""
+    if not isinstance(data, list) or len(data) > MAX_REMEMBERED_PARTS:
+        raise ValueError("bad remembered speech")
+    parts = [part_from_dict(p) for p in data]
+    if sum(p.ms for p in parts if isinstance(p, Pause)) > max_ms:
+        raise ValueError("remembered speech is too long")
+    return parts
 
 
 @dataclass
@@ -116,20 +143,19 @@ class DialogueState:
         pending = data.get("pending")
         if pending is not None and pending not in PENDING:
             raise ValueError(f"unknown pending question {pending!r}")
-        last, last_reprompt = data.get("last", []), data.get("last_reprompt", [])
-        if not isinstance(last, list) or not isinstance(last_reprompt, list) \
-                or len(last) + len(last_reprompt) > 2 * MAX_REMEMBERED_PARTS:
-            raise ValueError("bad remembered speech")
         stretch = data.get("stretch")
-        if stretch is not None and not isinstance(stretch, Mapping):
-            raise ValueError("bad stretch state")
+        if stretch is not None:
+            from skill.core.stretch import StretchState  # raises ValueError when malformed
+
+            stretch = StretchState.from_dict(stretch).to_dict()
         return cls(
             mode=mode,
             section=section,
             pending=pending,
-            last=[part_from_dict(p) for p in last],
-            last_reprompt=[part_from_dict(p) for p in last_reprompt],
-            stretch=dict(stretch) if stretch is not None else None,
+            last=parts_from_list(data.get("last", []), MAX_REMEMBERED_MS),
+            last_reprompt=parts_from_list(data.get("last_reprompt", []),
+                                          MAX_REMEMBERED_REPROMPT_MS),
+            stretch=stretch,
             played=_played(data.get("played")),
         )
 

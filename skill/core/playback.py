@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from skill.content import SPEECH_FIELDS, Content
+from skill.core.boundedcache import BoundedCache, approx_size
 from skill.core.limits import LIMITS
 from skill.core.parts import (
     HOLD_ANCHOR,
@@ -424,7 +425,16 @@ def _build(parts: Sequence[Part], content: Content, clips: ClipSource | None,
 
 
 _CACHE_SIZE = 2048
-_cache: dict[tuple, Plan] = {}
+_CACHE_BYTES = 8 * 1024 * 1024
+
+
+def _plan_size(key: Any, plan: Plan) -> int:
+    """Roughly what a cached plan holds: its key's parts, its words, its steps."""
+    return approx_size(key[-1]) + 2 * len(plan.text) + 120 * len(plan.steps) + sum(
+        len(m) for m in plan.missing_clips)
+
+
+_cache: BoundedCache[Plan] = BoundedCache(_CACHE_SIZE, _CACHE_BYTES, _plan_size)
 
 
 def build_plan(parts: Sequence[Part], content: Content, clips: ClipSource | None = None,
@@ -435,6 +445,7 @@ def build_plan(parts: Sequence[Part], content: Content, clips: ClipSource | None
     (our own front ends) keeps one clip per sentence so pauses stay visible. Plans are
     pure functions of (content, clips, limit, parts) and are cached: the same few dozen
     answers make up nearly every conversation (a missing clip is logged once per answer).
+    The cache holds at most 2,048 plans and 8 MB (session attributes choose some parts).
     """
     try:
         # content is one of load_content's kept objects; clips is held by the key itself
@@ -443,9 +454,8 @@ def build_plan(parts: Sequence[Part], content: Content, clips: ClipSource | None
     except TypeError:  # an unhashable param: build without the cache
         return _build(parts, content, clips, max_audio_tags)
     if hit is None:
-        if len(_cache) >= _CACHE_SIZE:
-            _cache.clear()
-        hit = _cache[key] = _build(parts, content, clips, max_audio_tags)
+        hit = _build(parts, content, clips, max_audio_tags)
+        _cache.put(key, hit)
     return hit
 
 

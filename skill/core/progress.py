@@ -130,8 +130,8 @@ class Progress:
 
 def _parse_sessions(raw: Any) -> dict[date, int]:
     raw = {} if raw is None else raw
-    if not isinstance(raw, Mapping):
-        raise ValueError("sessions must be a mapping")
+    if not isinstance(raw, Mapping) or len(raw) > KEEP_DAYS + 1:
+        raise ValueError("sessions must be a mapping of at most one entry per kept day")
     sessions: dict[date, int] = {}
     for key, count in raw.items():
         day = _parse_date(key, "sessions key")
@@ -146,9 +146,9 @@ def _parse_place(raw: Any) -> Place | None:
         return None
     if not isinstance(raw, Mapping) or set(raw) != {"state", "saved_on"}:
         raise ValueError("place must have exactly state and saved_on")
-    if not isinstance(raw["state"], Mapping):
-        raise ValueError("place.state must be a mapping")
-    return Place(state=copy.deepcopy(dict(raw["state"])),
+    from skill.core.stretch import StretchState  # raises ValueError when malformed
+
+    return Place(state=StretchState.from_dict(raw["state"]).to_dict(),
                  saved_on=_parse_date(raw["saved_on"], "place.saved_on"))
 
 
@@ -221,7 +221,7 @@ def resolve_timezone(
         except (ZoneInfoNotFoundError, ValueError) as exc:
             log.warning("invalid time zone %r from the settings API (%s)", zone_name, exc)
     fallback = "Europe/Stockholm" if (locale or "").lower().startswith("sv") else default
-    log.info("no usable device time zone for %s; using %s", locale, fallback)
+    log.info("no usable device time zone for %r; using %s", locale, fallback)
     try:
         return ZoneInfo(fallback)
     except (ZoneInfoNotFoundError, ValueError):

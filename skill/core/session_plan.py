@@ -21,6 +21,7 @@ from enum import StrEnum
 from functools import cache
 
 from skill.content import Content, load_content
+from skill.core.boundedcache import BoundedCache, approx_size
 from skill.core.limits import (  # noqa: F401  (re-exported: the planner's vocabulary)
     EXERCISES,
     HOLD_DEFAULT,
@@ -158,7 +159,8 @@ def check_response(parts: Sequence[Part], reprompt: Sequence[Part], mode: AudioM
         return _check_response(parts, reprompt, mode, budget_seconds, None, limits)
 
 
-_check_cache: dict[tuple, float] = {}
+_check_cache: BoundedCache[float] = BoundedCache(
+    4096, 4 * 1024 * 1024, lambda key, value: approx_size(key[0]) + approx_size(key[1]))
 
 
 def _checked(parts_key: tuple, reprompt_key: tuple, mode: AudioMode,
@@ -168,9 +170,7 @@ def _checked(parts_key: tuple, reprompt_key: tuple, mode: AudioMode,
     hit = _check_cache.get(key)
     if hit is None:
         hit = _check_response(parts, reprompt, mode, budget_seconds, None, limits)
-        if len(_check_cache) > 4096:
-            _check_cache.clear()
-        _check_cache[key] = hit
+        _check_cache.put(key, hit)
     return hit
 
 

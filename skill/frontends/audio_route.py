@@ -1,12 +1,14 @@
 """Flask Blueprint serving the rendered clips at ``/audio/<path>``.
 
 Only ``.mp3`` and ``.json`` files inside the audio folder; no directory listing, no
-hidden files, no ``..`` (all 404). Clip names are content hashes, so clips are cached for
+hidden files, no ``..``, nothing but plain ASCII file-name characters (a NUL was a 500) - all
+404. Clip names are content hashes, so clips are cached for
 a year as ``immutable``; the manifest (not hashed) is revalidated.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from flask import Blueprint, Response, abort, send_from_directory
@@ -14,6 +16,9 @@ from flask import Blueprint, Response, abort, send_from_directory
 from skill.core.clips import AUDIO_DIR
 
 ALLOWED = {".mp3": "audio/mpeg", ".json": "application/json"}
+#: what a clip path may hold: ``sv-SE/joined/0a1b....mp3``, ``sv-SE/manifest.json``
+SAFE_PATH = re.compile(r"[A-Za-z0-9._/-]+")
+MAX_PATH_CHARS = 200
 IMMUTABLE = "public, max-age=31536000, immutable"
 
 
@@ -25,9 +30,9 @@ def create_blueprint(audio_dir: Path | str | None = None, name: str = "audio") -
     @bp.route("/audio/<path:relpath>")
     def serve(relpath: str) -> Response:
         parts = relpath.split("/")
-        if not relpath or any(p in ("", ".", "..") or p.startswith(".") or "\\" in p
-                              for p in parts):
-            abort(404)
+        if not relpath or len(relpath) > MAX_PATH_CHARS or not SAFE_PATH.fullmatch(relpath) \
+                or any(p in ("", ".", "..") or p.startswith(".") for p in parts):
+            abort(404)  # NUL, control characters, backslashes, odd names: never a file of ours
         suffix = Path(parts[-1]).suffix.lower()
         mimetype = ALLOWED.get(suffix)
         if mimetype is None:

@@ -3,9 +3,11 @@
 Routes:
 
 * ``POST /alexa`` - the Alexa endpoint (``POST /`` is an alias; ``GET /`` stays free for the
-  web page).  Verified by :class:`skill.alexa.verify.AlexaRequestVerifier` (signature, cert chain),
-  ask-sdk's timestamp check, and the skill id when one is configured.  Failed verification
-  and malformed bodies -> HTTP 400 with a short JSON error; no handler runs.
+  web page), served by :class:`skill.alexa.webservice.VerifyFirstSkillAdapter`: size cap,
+  signature and cert chain over the raw bytes (:class:`skill.alexa.verify.AlexaRequestVerifier`),
+  then JSON and the SDK, then ask-sdk's timestamp check, the skill id when one is configured
+  and replays (:class:`skill.alexa.verify.ReplayVerifier`).  Failed verification and
+  malformed bodies -> HTTP 400 with a short JSON error and one log line; no handler runs.
 * ``GET /healthz`` - storage and clip manifest checked (:mod:`skill.frontends.health`).
 * ``GET /`` - the web voice page, and its JSON API ``POST /api/start`` / ``POST /api/talk``
   (:mod:`skill.frontends.webpage`; no Alexa signatures there - they never reach the Alexa endpoint).
@@ -17,20 +19,13 @@ through its app config, and ours are passed in instead.
 
 from __future__ import annotations
 
-import json
 import logging
-import threading
 from typing import TYPE_CHECKING, Any
 
-from ask_sdk_core.exceptions import AskSdkException
-from ask_sdk_core.serialize import DefaultSerializer
 from ask_sdk_core.skill import CustomSkill
-from ask_sdk_model import RequestEnvelope
-from flask import Flask, jsonify, request
-from werkzeug.exceptions import BadRequest
+from flask import Flask
 
 from skill.alexa.compat import ensure_flask_ask_sdk_importable
-from skill.alexa.invoke import check_envelope
 from skill.config import Settings
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -47,39 +42,6 @@ NO_VERIFY_WARNING = (
 )
 
 
-def _error(message: str, status: int = 400):
-    return jsonify({"error": message}), status
-
-
-class ReusingSerializer(DefaultSerializer):
-    """The skill's serializer, but a body checked by :func:`create_app` is parsed only once.
-
-    The endpoint deserializes each body itself to answer 400 (not flask-ask-sdk's 500) for a
-    malformed envelope; the SDK's dispatch then asks for the same payload again and gets
-    the same object from this thread's last parse instead of a second full parse.
-    """
-
-    def __init__(self, inner: Any) -> None:
-        self._inner = inner
-        self._last = threading.local()
-
-    def deserialize(self, payload: str | None, obj_type: Any) -> Any:
-        last = getattr(self._last, "hit", None)
-        self._last.hit = None
-        if last is not None and last[1] is obj_type and last[0] == payload:
-            return last[2]
-        return self._inner.deserialize(payload=payload, obj_type=obj_type)
-
-    def remember(self, payload: str, obj_type: Any) -> Any:
-        """Deserialize ``payload`` and keep it for the next :meth:`deserialize` of it."""
-        value = self._inner.deserialize(payload=payload, obj_type=obj_type)
-        self._last.hit = (payload, obj_type, value)
-        return value
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-
 def create_app(
     skill: CustomSkill,
     *,
@@ -91,6 +53,7 @@ def create_app(
     settings: Settings | None = None,
     web: WebConfig | None = None,
     web_skill: CustomSkill | None = None,
+    replay_store=None,
 ) -> Flask:
     """Build the Flask app around ``skill``.
 
@@ -107,43 +70,32 @@ def create_app(
     :param web: the web page's :class:`~skill.frontends.webpage.WebConfig` (tests); default:
         made from ``settings``.
     :param web_skill: a Skill for the web page to answer with instead of its own (tests).
+    :param replay_store: where answered request ids are kept (:mod:`skill.alexa.replay`);
+        default: :func:`skill.alexa.replay.make_replay_store` for ``settings``.
     """
     settings = settings if settings is not None else Settings.from_env()
     ensure_flask_ask_sdk_importable()
     from flask_ask_sdk.skill_adapter import (
         VERIFY_SIGNATURE_APP_CONFIG,
         VERIFY_TIMESTAMP_APP_CONFIG,
-        SkillAdapter,
     )
+
+    from skill.alexa.webservice import VerifyFirstSkillAdapter
 
     app = Flask("halsporre")
     app.config[VERIFY_SIGNATURE_APP_CONFIG] = False  # the SDK's own ones: replaced by ours
     app.config[VERIFY_TIMESTAMP_APP_CONFIG] = False
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
 
-    verifiers = _verifiers(verify, verifier, skill_id)
-    serializer = skill.serializer
-    if not isinstance(serializer, ReusingSerializer):
-        serializer = skill.serializer = ReusingSerializer(serializer)
-    adapter = SkillAdapter(
+    verifiers = _verifiers(verify, verifier, skill_id,
+                           replay_store or _replay_store(settings) if verify else None)
+    adapter = VerifyFirstSkillAdapter(
         skill=skill, skill_id=skill_id or "halsporre", verifiers=verifiers, app=app
     )
     app.extensions["halsporre_verify"] = verify
 
     def alexa():
-        raw = request.get_data(cache=True)
-        try:
-            text = raw.decode("utf-8")
-            check_envelope(json.loads(text))
-            serializer.remember(text, RequestEnvelope)
-        except (ValueError, AskSdkException, RecursionError) as exc:
-            log.warning("Alexa request rejected: malformed request body (%s)",
-                        type(exc).__name__ if isinstance(exc, RecursionError) else exc)
-            return _error("malformed request body")
-        try:
-            return adapter.dispatch_request()
-        except BadRequest:
-            return _error("request verification failed")
+        return adapter.dispatch_request()
 
     app.add_url_rule(ALEXA_ROUTE, "alexa", alexa, methods=["POST"])
     app.add_url_rule("/", "alexa_root", alexa, methods=["POST"])
@@ -191,8 +143,15 @@ def trust_proxies(app: Flask, proxies: int) -> None:
                                 x_proto=proxies, x_host=proxies, x_port=proxies)
 
 
-def _verifiers(verify: bool, verifier: Any, skill_id: str | None) -> list[Any]:
-    from skill.alexa.verify import AlexaRequestVerifier, LoggedTimestampVerifier, SkillIdVerifier
+def _verifiers(verify: bool, verifier: Any, skill_id: str | None,
+               replay_store: Any) -> list[Any]:
+    """Signature (raw body), timestamp, skill id, replays - in the order they run."""
+    from skill.alexa.verify import (
+        AlexaRequestVerifier,
+        LoggedTimestampVerifier,
+        ReplayVerifier,
+        SkillIdVerifier,
+    )
 
     verifiers: list[Any] = []
     if verify:
@@ -201,7 +160,15 @@ def _verifiers(verify: bool, verifier: Any, skill_id: str | None) -> list[Any]:
         log.warning(NO_VERIFY_WARNING)
     if skill_id:
         verifiers.append(SkillIdVerifier(skill_id))
+    if verify:
+        verifiers.append(ReplayVerifier(replay_store))
     return verifiers
+
+
+def _replay_store(settings: Settings) -> Any:
+    from skill.alexa.replay import make_replay_store
+
+    return make_replay_store(settings)
 
 
 def run_server(

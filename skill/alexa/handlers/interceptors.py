@@ -12,7 +12,7 @@ from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
 
 from skill.alexa.turn import TurnInterceptor, session_attributes, system_state, turn_of
-from skill.core.privacy import hash_id
+from skill.core.privacy import hash_id, loggable
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +40,8 @@ class RequestLogInterceptor(AbstractRequestInterceptor):
             log.debug("answer to the health check-in: %s", intent)
             intent = "(answer to a health question)"
         log.info("request %s intent=%s locale=%s user=%s",
-                 getattr(request, "object_type", None), intent,
-                 getattr(request, "locale", None), pseudonym(handler_input))
+                 loggable(getattr(request, "object_type", None)), loggable(intent),
+                 loggable(getattr(request, "locale", None)), pseudonym(handler_input))
 
 
 class ResponseLogInterceptor(AbstractResponseInterceptor):

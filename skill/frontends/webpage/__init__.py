@@ -147,7 +147,7 @@ def _json_body() -> dict[str, Any]:
         raise ApiError("send JSON (Content-Type: application/json)")
     try:
         data = json.loads(request.get_data(cache=True).decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # "[" x 100,000: too deep
         raise ApiError("the body is not valid JSON") from None
     if not isinstance(data, dict):
         raise ApiError("the body must be a JSON object")
