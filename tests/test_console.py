@@ -9,8 +9,7 @@ import sys
 
 import pytest
 
-from skill.core.playback import Piece, Plan, Silence, Words
-from skill.frontends.console import ConsoleSession, play, run_chat
+from skill.frontends.console import ConsoleSession, run_chat
 
 HALSPORRE = [sys.executable, "-m", "skill.cli"]
 
@@ -71,19 +70,6 @@ def test_stop_ends_the_session_and_a_launch_phrase_opens_it_again() -> None:
     one_shot = ConsoleSession("en-US", user="test")
     turn = one_shot.say("what causes it")
     assert "fat pad" in turn.text and turn.request["session"]["new"] is True
-
-
-def test_plain_output_and_real_time_countdown() -> None:
-    slept: list[float] = []
-    out = io.StringIO()
-    plan = Plan((Words("a", (Piece("Hold."),), 0, 800), Silence(800, 3000),
-                 Words("b", (Piece("Release."),), 3800, 800)))
-    play(plan, out, fast=False, sleep=slept.append)
-    assert slept == [1, 1, 1]
-    assert out.getvalue().index("Hold.") < out.getvalue().index("Release.")
-    fast = io.StringIO()
-    play(plan, fast, fast=True, sleep=slept.append)
-    assert slept == [1, 1, 1] and "s " not in fast.getvalue()
 
 
 @pytest.mark.slow

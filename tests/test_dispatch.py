@@ -48,7 +48,7 @@ def test_every_table_entry_is_a_small_documented_named_function() -> None:
 
 #: In the interaction models (branch nlu) but not yet given behaviour by any issue: the
 #: Alexa layer answers them as AMAZON.FallbackIntent (logged). Remove a name once wired.
-NOT_WIRED_YET = {"SetLanguageIntent", "SetSetupTimeIntent"}
+NOT_WIRED_YET = {"SetLanguageIntent"}
 
 
 @pytest.mark.parametrize("locale", SUPPORTED_LOCALES)

@@ -8,15 +8,16 @@ import pytest
 
 from skill.content import load_content, placeholders
 from skill.core.locales import SUPPORTED_LOCALES
-from skill.core.parts import Cue, Pause, Say
+from skill.core.parts import Cue, Pause, Say, Wait
+from skill.core.playback import CueStep, Silence, Words, build_plan
 from skill.core.session_plan import (
     EXERCISES,
     HOLD_MAX,
     HOLD_MIN,
     LIMITS,
-    NOMINAL_COUNT_MS,
-    NOMINAL_TIME_LEFT_MS,
     REPS,
+    SETUP_MAX,
+    SETUP_MIN,
     AlexaLimits,
     AudioMode,
     PlanError,
@@ -38,14 +39,18 @@ WORDS_PER_SECOND = 2.2
 
 def independent_seconds(parts, content) -> float:
     """A second, simpler estimate: 2.2 words/s + 0.3 s a sentence, pauses, 1 s a cue."""
-    total = 0.0
+    total = hold_began = 0.0
     for part in parts:
         if isinstance(part, Say):
             words = len(content.text(part.key, **part.params).split())
             total += words / WORDS_PER_SECOND + 0.3
         elif isinstance(part, Pause):
             total += part.ms / 1000
+        elif isinstance(part, Wait):
+            total = max(total, hold_began + part.ms / 1000)
         else:
+            if part == Cue("hold_start"):
+                hold_began = total
             total += CUE_SECONDS
     return total
 
@@ -138,27 +143,44 @@ def test_questions_and_finish():
 
 @pytest.mark.parametrize("hold", HOLDS)
 def test_hold_timeline(hold):
+    """In every locale the release comes ``hold`` s after the start cue began, the time
+    left and 5-4-3-2-1 each on their second (one second a number)."""
     for exercise in EXERCISES:
         parts = hold_parts(exercise, hold)
         assert parts[0] == Cue("hold_start") and parts[1] == Say(f"stretch.hold.e{exercise}")
         assert parts[-2:] == [Cue("hold_end"), Say("stretch.release")]
-        timed = parts[2:-2]
-        ms = 0
-        for part in timed:
-            if isinstance(part, Pause):
-                ms += part.ms
-            elif part.key == "stretch.time_left":
-                ms += NOMINAL_TIME_LEFT_MS
-            else:
-                assert part.key == "stretch.count"
-                ms += NOMINAL_COUNT_MS
-        assert ms == hold * 1000
-        counts = [p.params["number"] for p in timed if isinstance(p, Say)
-                  and p.key == "stretch.count"]
-        assert counts == [5, 4, 3, 2, 1]
-        marks = [p.params["seconds"] for p in timed if isinstance(p, Say)
-                 and p.key == "stretch.time_left"]
-        assert marks == ([20, 10] if hold >= 25 else [10])
+        for content in CONTENTS:
+            steps = build_plan(parts, content).steps
+            start, end = (s.start_ms for s in steps if isinstance(s, CueStep))
+            assert end - start == hold * 1000
+            counts = [(s.text, s.start_ms - start) for s in steps
+                      if isinstance(s, Words) and s.key == "stretch.count"]
+            assert counts == [(f"{n}.", (hold - n) * 1000) for n in (5, 4, 3, 2, 1)]
+            marks = [s.start_ms - start for s in steps
+                     if isinstance(s, Words) and s.key == "stretch.time_left"]
+            expected = [20, 10] if hold >= 30 else [10]
+            assert marks == [(hold - m) * 1000 for m in expected]
+            # no sentence runs into the next cue: every cue is on time, not late
+            for before, after in zip(steps, steps[1:], strict=False):
+                assert before.start_ms + before.duration_ms <= after.start_ms
+            assert all(s.duration_ms <= LIMITS.max_break_ms for s in steps
+                       if isinstance(s, Silence))
+
+
+@pytest.mark.parametrize("setup", [SETUP_MIN, 8, 10, SETUP_MAX])
+def test_every_hold_and_setup_time_fits(setup):
+    """Every Alexa answer stays within the limits for every hold 20-30 s and setup time."""
+    for mode in (AudioMode.TEXT, AudioMode.CUE_CLIPS, AudioMode.MERGED):
+        for hold in HOLDS:
+            segs = plan_session(hold, mode, setup_seconds=setup)
+            for seg in segs:
+                for content in CONTENTS:
+                    assert independent_seconds(seg.parts, content) \
+                        <= LIMITS.segment_budget_seconds
+                assert audio_tags(seg.parts, mode) <= LIMITS.max_audio_tags
+            first = segs[0].parts[:segs[0].parts.index(Cue("hold_start"))]
+            assert Say("stretch.get_ready") in first
+            assert sum(p.ms for p in first if isinstance(p, Pause)) == setup * 1000
 
 
 @pytest.mark.parametrize("hold", [200, 1000])
@@ -217,4 +239,5 @@ def test_stretch_keys_match_across_locales():
     for content in CONTENTS:
         for key in keys:
             names = [n for _, n, _, _ in string.Formatter().parse(content.strings[key]) if n]
-            assert set(names) <= {"seconds", "number", "total", "exercise", "reps", "holds"}
+            assert set(names) <= {"seconds", "number", "total", "exercise", "reps", "holds",
+                                  "count"}

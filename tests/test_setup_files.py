@@ -60,9 +60,9 @@ def test_console_users_differ_between_runs(tmp_path, monkeypatch):
     users: list[str] = []
     real = console.ConsoleSession.__init__
 
-    def spy(self, locale, user="x", skill=None):
+    def spy(self, locale, user="x", skill=None, **kwargs):
         users.append(user)
-        real(self, locale, user=user, skill=skill)
+        real(self, locale, user=user, skill=skill, **kwargs)
 
     monkeypatch.setattr(console.ConsoleSession, "__init__", spy)
     for _ in range(2):

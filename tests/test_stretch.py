@@ -12,7 +12,7 @@ from skill.content import load_content, placeholders
 from skill.core.locales import SUPPORTED_LOCALES
 from skill.core.parts import Say
 from skill.core.session_plan import EXERCISES, REPS, AudioMode, check_response
-from skill.core.stretch import EVENTS, Event, Step, StretchState, advance, start
+from skill.core.stretch import EVENTS, Event, Step, StretchState, advance, settle, start
 
 CONTENTS = [load_content(locale) for locale in SUPPORTED_LOCALES]
 MODES = (AudioMode.TEXT, AudioMode.CUE_CLIPS, AudioMode.MERGED)
@@ -118,24 +118,46 @@ def test_stop_keeps_place():
     assert done.stopped and keys(done.parts) == ["stretch.stopped_finished"]
 
 
-def test_pause_rolls_back_the_interrupted_segment_and_resume_replays_it():
+def test_pause_inside_a_hold_keeps_that_hold_and_resume_replays_it():
     step = start(today=TODAY)  # CUE_CLIPS: reps 1-2 in the first response
     assert (step.state.exercise, step.state.rep) == (1, 2)
-    paused = check(advance(step.state, "pause"))
-    assert paused.state.paused and paused.state.rep == 0
+    cut = settle(step.state, 1)  # the first hold was heard to its release, the second not
+    assert (cut.rep, cut.segment_start) == (1, 1)
+    paused = check(advance(cut, "pause"))
+    assert paused.state.paused and paused.state.rep == 1
     assert texts(paused.parts) == [
         "Okay, let's pause. Say resume when you're ready, or stop to end. Shall we go on?"]
     twice = check(advance(paused.state, "pause"))
     assert twice.state == paused.state
     resumed = check(advance(paused.state, "resume"))
-    assert keys(resumed.parts)[:2] == ["stretch.resume", "stretch.exercise_intro"]
-    assert not resumed.state.paused and resumed.state.rep == 2
-    later = check(advance(resumed.state, "yes"))
-    assert later.state.rep == 3 and later.state.segment_start == 2
-    assert keys(later.parts)[0] == "stretch.exercise_resume"
-    paused2 = check(advance(later.state, "pause"))
-    assert paused2.state.rep == 2
-    assert advance(paused2.state, "yes").state.rep == 3
+    assert keys(resumed.parts)[:2] == ["stretch.resume", "stretch.exercise_resume"]
+    assert resumed.parts[1].params["number"] == 2
+    assert not resumed.state.paused and resumed.state.segment_start == 1
+
+
+def test_pause_after_the_speech_ended_moves_on():
+    step = start(today=TODAY)
+    paused = check(advance(step.state, "pause"))  # nothing settled: all of it was heard
+    assert paused.state.paused and paused.state.rep == 2
+    assert check(advance(paused.state, "resume")).state.rep == 3
+    between = state(exercise=1, rep=3, segment_start=0, done=(1,))
+    resumed = check(advance(check(advance(between, "pause")).state, "resume"))
+    assert resumed.state.exercise == 2 and keys(resumed.parts)[1] == "stretch.exercise_intro"
+    left = check(advance(between, "how_many_left"))
+    assert left.parts[0] == Say("stretch.left.position", {"exercise": 2, "total": 3})
+    assert left.parts[1] == Say("stretch.left.count", {"holds": 6, "total": 9})
+
+
+def test_settle_before_any_hold_keeps_the_exercise():
+    first = start(today=TODAY).state
+    nxt = check(advance(replace(first, rep=3, segment_start=0, done=(1,)), "yes")).state
+    assert (nxt.exercise, nxt.rep) == (2, 2)
+    cut = settle(nxt, 0)
+    assert (cut.exercise, cut.rep) == (2, 0) and cut.done == (1,)
+    stopped = check(advance(cut, "stop"))
+    assert stopped.parts == [Say("stretch.stopped", {"number": 2})]
+    whole = settle(state(exercise=3, rep=3, segment_start=1, done=(1, 2, 3)), 1)
+    assert whole.rep == 2 and whole.done == (1, 2) and not whole.whole
 
 
 def test_repeat_previous_next():

@@ -25,7 +25,7 @@ from skill.alexa.builder import build_skill
 from skill.config import Settings
 from skill.content import locale_data
 from skill.core.clips import AUDIO_DIR
-from skill.core.playback import Answer, ClipStep, Piece, Plan, Silence, Words
+from skill.core.playback import Answer, ClipStep, CueStep, Piece, Plan, Silence, Words
 from skill.frontends.web import create_app
 
 pytestmark = pytest.mark.slow
@@ -202,19 +202,78 @@ def test_stretch_session_runs_the_countdown_ring(open_page):
     assert p.js("document.getElementById('ring-bar').getAttribute('stroke-dashoffset')") != "0"
 
 
-def test_pause_button_stops_playback_and_sends_the_pause_intent(open_page):
-    p = open_page("sv-SE")
-    p.open("")  # real timing: the hold is still running when we press pause
+CLOCKED = """
+window.__nowAt = [];
+document.addEventListener('DOMContentLoaded', function () {
+  var now = document.getElementById('now');
+  new MutationObserver(function () {
+    window.__nowAt.push([performance.now(), now.textContent]);
+  }).observe(now, {childList: true, characterData: true, subtree: true});
+});
+"""
+
+
+def _clocked(open_page, locale: str = "sv-SE") -> Page:
+    """A page on Playwright's fake clock: time moves only by ``clock.run_for`` (no waiting)."""
+    p = open_page(locale)
+    p.page.context.add_init_script(CLOCKED)
+    p.page.clock.install()
+    p.open("")
+    return p
+
+
+def _caption_times(p: Page, text: str) -> list[float]:
+    return [t for t, caption in p.js("window.__nowAt") if caption == text]
+
+
+def _ring(p: Page) -> tuple[str, str]:
+    running, seconds = p.js("[document.getElementById('ring').dataset.running, "
+                            "document.getElementById('ring-seconds').textContent]")
+    return running, seconds
+
+
+@pytest.mark.parametrize("hold", [20, 30])
+def test_a_hold_on_the_page_lasts_its_seconds_with_the_ring_and_captions(open_page, hold):
+    p = _clocked(open_page)
+    answer = p.type_and_send(f"håll i {hold} sekunder")
+    steps = answer["steps"]
+    start = next(s for s in steps if s.get("cue") == "hold_start")
+    assert start["hold_ms"] == hold * 1000
+    p.page.clock.run_for(start["start_ms"] + 500)
+    began = _caption_times(p, "Nu.")[0]
+    assert _ring(p) == ("1", str(hold))  # the whole hold, not 10 s chunks
+    transcript = p.page.inner_text("#answer")
+    assert "Släpp." not in transcript and "?" not in transcript  # grows as it plays
+    p.page.clock.run_for(hold * 1000 - 10_500)  # 10 s before the release
+    assert _ring(p) == ("1", "10")
+    p.page.clock.run_for(11_000)
+    released = _caption_times(p, "Släpp.")[0]
+    assert released - began == pytest.approx(hold * 1000, abs=500)
+    counts = [_caption_times(p, f"{n}.")[0] - began for n in (5, 4, 3, 2, 1)]
+    assert counts == pytest.approx([(hold - n) * 1000 for n in (5, 4, 3, 2, 1)], abs=50)
+    assert p.js("document.getElementById('ring').dataset.done") == "1"
+    assert "Släpp." in p.page.inner_text("#answer")
+
+
+def test_pause_button_stops_at_once_and_the_place_is_exact(open_page):
+    p = _clocked(open_page)
     answer = p.type_and_send("starta stretchpasset")
-    assert any("pause_ms" in s for s in answer["steps"]), answer["text"][:60]
-    p.page.wait_for_function("() => document.getElementById('ring').dataset.running === '1'",
-                             timeout=30_000)
+    holds = [s for s in answer["steps"] if s.get("cue") == "hold_start"]
+    second = holds[1]
+    middle = second["start_ms"] + second["hold_ms"] // 2
+    p.page.clock.run_for(middle)
+    assert _ring(p)[0] == "1"
     with p.page.expect_request(lambda r: r.url.endswith("/api/control")) as info:
         p.page.click("#pause")
-    assert json.loads(info.value.post_data) == {"locale": "sv-SE", "event": "pause"}
+    body = json.loads(info.value.post_data)
+    # the fake clock also moves with real time between the steps of this test
+    assert body["event"] == "pause" and 0 <= body["played_ms"] - middle <= 2000
+    assert answer["steps"][body["step"]]["start_ms"] <= body["played_ms"]
+    assert _ring(p)[0] == "0" and p.page.is_hidden("#ring")  # stopped at once
     reply = info.value.response().json()
-    assert reply["intent"] == "AMAZON.PauseIntent"
-    assert reply["session_open"] is True
+    assert reply["intent"] == "AMAZON.PauseIntent" and reply["session_open"] is True
+    left = p.type_and_send("hur många är kvar")
+    assert "Det är 8 stretchningar kvar av 9." in left["text"], left["text"]
 
 
 def test_clinic_number_is_a_tel_link_with_booking_ways(open_page, shots):
@@ -331,13 +390,15 @@ def _words(text: str, at: int) -> Words:
 
 
 def timed_answer(clip_url: str) -> Answer:
-    """Words, a 3 s hold, a clip, words, a 2 s hold, words."""
-    steps = [_words("Övning ett: stå med händerna mot väggen.", 0), Silence(2000, 3000)]
+    """Words, a 3 s hold (start cue, silence, release cue), a clip, words, a 2 s hold."""
+    steps: list = [_words("Övning ett: stå med händerna mot väggen.", 0),
+                   CueStep("hold_start", "Nu.", 2000, 1000), Silence(3000, 2000),
+                   CueStep("hold_end", "Släpp.", 5000, 1000)]
     if clip_url:
-        steps.append(ClipStep(clip_url, "", 5000, 1000))
-    at = steps[-1].start_ms + steps[-1].duration_ms
-    steps += [_words("Övning två: sätt dig på en stol.", at), Silence(at + 2000, 2000),
-              _words("Bra jobbat!", at + 4000)]
+        steps.append(ClipStep(clip_url, "", 6000, 1000))
+    steps += [_words("Övning två: sätt dig på en stol.", 7000),
+              CueStep("hold_start", "Nu.", 9000, 500), Silence(9500, 1500),
+              CueStep("hold_end", "Släpp.", 11000, 500), _words("Bra jobbat!", 11500)]
     return Answer("sv-SE", Plan(tuple(steps)), Plan((_words("Fortsätt?", 0),)))
 
 
@@ -400,7 +461,8 @@ def test_player_runs_holds_with_the_ring_and_changes_captions(browser, timed_ser
     try:
         p.open("?fast=1")
         answer = p.type_and_send("starta stretchpasset")
-        assert [s["pause_ms"] for s in answer["steps"] if "pause_ms" in s] == [3000, 2000]
+        assert [s["pause_ms"] for s in answer["steps"] if "pause_ms" in s] == [2000, 1500]
+        assert [s["hold_ms"] for s in answer["steps"] if "hold_ms" in s] == [3000, 2000]
         p.page.wait_for_function("() => document.getElementById('ring').dataset.done == 2",
                                  timeout=20_000)
         p.page.wait_for_function("() => window.__now.includes('Bra jobbat!')", timeout=20_000)
@@ -439,7 +501,8 @@ def test_player_ring_counts_down_in_real_time_and_pause_stops_it(browser, timed_
         p.page.route("**/api/control", reply)
         p.page.click("#pause")
         p.page.wait_for_selector("#answer:has-text('Pausat.')")
-        assert sent == [{"locale": "sv-SE", "event": "pause"}]
+        assert [(b["locale"], b["event"]) for b in sent] == [("sv-SE", "pause")]
+        assert 2000 <= sent[0]["played_ms"] <= 5000 and sent[0]["step"] in (1, 2)
         p.page.wait_for_timeout(3500)  # longer than the hold that was running
         assert p.js("document.getElementById('ring').dataset.running") == "0"
         assert p.js("document.getElementById('ring').dataset.done") == "0"

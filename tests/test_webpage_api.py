@@ -273,8 +273,9 @@ def test_plan_steps_order_merge_and_timing():
         {"pause_ms": 15000, "start_ms": 1000, "ms": 15000},
         {"audio": "/audio/sv-SE/abc.mp3", "text": "Håll kvar.", "engine": "espeak",
          "start_ms": 16_000, "ms": 900},
-        {"say": "Nu 0 8, 1 2 3, 2 6 4, 4 4 igen. Släpp.",
-         "text": "Nu 08-123 264 44 igen. Släpp.", "start_ms": 16_900, "ms": 2700},
+        {"say": "Nu 0 8, 1 2 3, 2 6 4, 4 4 igen.",
+         "text": "Nu 08-123 264 44 igen.", "start_ms": 16_900, "ms": 2000},
+        {"say": "Släpp.", "text": "Släpp.", "cue": "hold_end", "start_ms": 18_900, "ms": 700},
         {"audio": "/audio/sv-SE/tone.mp3", "text": "Nu.", "cue": "hold_start",
          "start_ms": 19_600, "ms": 400},
     ]

@@ -17,7 +17,10 @@ DEFAULT_API_ENDPOINT = ""
 
 
 def _timestamp(now: datetime | None = None) -> str:
-    return (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """ISO 8601 in UTC with milliseconds (Alexa sends whole seconds; our own front ends
+    say to the millisecond when playback stopped)."""
+    stamp = (now or datetime.now(UTC)).astimezone(UTC)
+    return stamp.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def slot_json(name: str, value: str | None, slot_id: str | None = None,

@@ -12,8 +12,9 @@ from typing import Any, Protocol
 
 from skill.core.effects import Effect
 from skill.core.limits import MAX_CLIP_MS, MAX_REPROMPT_SECONDS
-from skill.core.parts import Cue, Part, Pause, Say
+from skill.core.parts import Cue, Part, Pause, Say, Wait
 from skill.core.playback import Card
+from skill.core.progress import Preferences
 from skill.core.session_plan import AudioMode
 
 SECTIONS: tuple[str, ...] = (
@@ -59,6 +60,8 @@ def part_to_dict(part: Part) -> dict[str, Any]:
         return {"say": part.key, "p": dict(part.params)}
     if isinstance(part, Pause):
         return {"pause": part.ms}
+    if isinstance(part, Wait):
+        return {"wait": part.ms}
     return {"cue": part.name}
 
 
@@ -79,6 +82,8 @@ def part_from_dict(data: Any) -> Part:
         if not isinstance(ms, int) or isinstance(ms, bool) or not 0 <= ms <= MAX_CLIP_MS:
             raise ValueError("bad pause")
         return Pause(ms)
+    if "wait" in data:
+        return Wait(_ms(data["wait"], "wait"))
     if "cue" in data and isinstance(data["cue"], str) and len(data["cue"]) <= MAX_KEY_CHARS:
         return Cue(data["cue"])
     raise ValueError("unknown part")
@@ -104,6 +109,11 @@ class DialogueState:
     last: list[Part] = field(default_factory=list)
     last_reprompt: list[Part] = field(default_factory=list)
     stretch: dict[str, Any] | None = None
+    played: dict[str, Any] | None = None
+    """The last stretch answer's timeline: ``at`` (its request's timestamp, ISO 8601),
+    ``ms`` (its planned length) and ``holds`` (when each hold's release cue ended, ms from
+    its start). Set by the Alexa layer, which has the timestamps; see
+    :func:`skill.core.stretch_turns.settle_place`."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -113,6 +123,7 @@ class DialogueState:
             "last": [part_to_dict(p) for p in self.last],
             "last_reprompt": [part_to_dict(p) for p in self.last_reprompt],
             "stretch": self.stretch,
+            "played": self.played,
         }
 
     @classmethod
@@ -145,6 +156,7 @@ class DialogueState:
             last_reprompt=parts_from_list(data.get("last_reprompt", []),
                                           MAX_REMEMBERED_REPROMPT_MS),
             stretch=stretch,
+            played=_played(data.get("played")),
         )
 
 
@@ -177,6 +189,8 @@ class Facts(Protocol):
     def audio_mode(self) -> AudioMode: ...
     @property
     def booking_url(self) -> str | None: ...
+    @property
+    def preferences(self) -> Preferences: ...
 
 
 @dataclass(frozen=True)
@@ -193,6 +207,7 @@ class UserFacts:
     audio_mode: AudioMode = AudioMode.CUE_CLIPS
     booking_url: str | None = None
     """The deployment's online booking page (``Settings.booking_url``), for the card."""
+    preferences: Preferences = Preferences()
 
 
 @dataclass
@@ -235,3 +250,24 @@ def menu(state: DialogueState, lead: list[Part] | None = None) -> Decision:
 
 Handler = Callable[[DialogueState, "Event", "Facts"], Decision]
 """One small named function per (mode, intent): state, event and facts in, decision out."""
+
+
+def _ms(value: Any, what: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_CLIP_MS:
+        raise ValueError(f"bad {what}")
+    return value
+
+
+def _played(data: Any) -> dict[str, Any] | None:
+    """A stored answer timeline, checked (see ``DialogueState.played``)."""
+    if data is None:
+        return None
+    if not isinstance(data, Mapping) or set(data) != {"at", "ms", "holds"}:
+        raise ValueError("bad played timeline")
+    at, ms, holds = data["at"], _ms(data["ms"], "played length"), data["holds"]
+    if not isinstance(at, str) or len(at) > 40:
+        raise ValueError("bad played timestamp")
+    if not isinstance(holds, list) or len(holds) > 10 or not all(
+            type(h) is int and 0 <= h <= ms for h in holds) or holds != sorted(holds):
+        raise ValueError("bad played holds")
+    return {"at": at, "ms": ms, "holds": list(holds)}

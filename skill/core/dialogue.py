@@ -38,11 +38,12 @@ from skill.core.conversation import (  # re-exported: the dialogue's vocabulary
     part_from_dict,
     part_to_dict,
 )
+from skill.core.stretch_turns import settle_place
 
 __all__ = ["ANSWERS", "ANYWHERE", "INTENT_SECTIONS", "IN_STRETCH", "KNOWN_INTENTS", "LAUNCH",
            "MAX_REMEMBERED_PARTS", "MODES", "PENDING", "REQUESTS", "SECTIONS", "SESSION_ENDED",
            "Decision", "DialogueState", "Event", "Facts", "Handler", "UserFacts", "decide",
-           "handler_for", "part_from_dict", "part_to_dict"]
+           "handler_for", "part_from_dict", "part_to_dict", "settle_place"]
 
 YES, NO = "AMAZON.YesIntent", "AMAZON.NoIntent"
 RESUME, START_OVER = "AMAZON.ResumeIntent", "AMAZON.StartOverIntent"
@@ -68,6 +69,7 @@ IN_STRETCH: Mapping[str, Handler] = {
     "AMAZON.FallbackIntent": s.help_in_stretch,
     "ProgressIntent": s.holds_left,
     "SetHoldTimeIntent": s.set_hold_in_stretch,
+    "SetSetupTimeIntent": s.set_setup_in_stretch,
     "ExerciseIntent": s.only_exercise_in_stretch,
     START_OVER: s.restart_in_stretch,
     "GreetingIntent": s.greet_in_stretch,
@@ -90,6 +92,7 @@ ANSWERS: Mapping[str, Mapping[str, Handler]] = {
 ANYWHERE: Mapping[str, Handler] = {
     "StartStretchIntent": m.begin_stretch,
     "SetHoldTimeIntent": m.begin_stretch_with_hold,
+    "SetSetupTimeIntent": m.set_setup_time,
     "ExerciseIntent": m.begin_one_exercise,
     "ProgressIntent": m.tell_progress,
     "SetRemindersIntent": m.offer_reminders,

@@ -25,6 +25,14 @@ class SavePlace:
 
 
 @dataclass(frozen=True)
+class SavePreferences:
+    """Keep the user's hold and setup times for every later session."""
+
+    hold_seconds: int
+    setup_seconds: int
+
+
+@dataclass(frozen=True)
 class ClearPlace:
     """Forget the stored place (the user chose to start afresh)."""
 
@@ -55,10 +63,10 @@ class DeleteData:
 
 
 Effect = SavePlace | ClearPlace | RecordSession | MarkCheckin | CreateReminders \
-    | DeleteReminders | DeleteData
+    | DeleteReminders | DeleteData | SavePreferences
 
 #: Effects whose failure to save the user is told about ("progress not saved").
-PROGRESS_EFFECTS = (SavePlace, RecordSession)
+PROGRESS_EFFECTS = (SavePlace, RecordSession, SavePreferences)
 
 
 class ReminderResult(StrEnum):

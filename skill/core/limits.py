@@ -73,3 +73,12 @@ DAILY_MAX = 5
 """'4-5 ggr/dag'."""
 CHECKIN_AFTER_DAYS = 21
 """No better within three to four weeks -> contact the physiotherapist."""
+
+# --- Our own pacing choices (no medical claim) ------------------------------------------
+
+SETUP_DEFAULT = 8
+"""Seconds to get into position before the first hold of each exercise (a preference)."""
+SETUP_MIN = 5
+SETUP_MAX = 20
+SETUP_STEP = 5
+""""Longer (shorter) pause before each exercise" adds (takes) this many seconds."""

@@ -28,7 +28,14 @@ from skill.core.effects import (
 )
 from skill.core.parts import Part, Say, ref
 from skill.core.playback import Card
-from skill.core.stretch_turns import keep_place_on_end, resume_place, start_stretch
+from skill.core.progress import Preferences
+from skill.core.stretch_turns import (
+    keep_place_on_end,
+    keep_preferences,
+    resume_place,
+    setup_value,
+    start_stretch,
+)
 
 # --- the leaflet ------------------------------------------------------------------------
 
@@ -260,8 +267,32 @@ def begin_stretch(state: DialogueState, event: Event, facts: Facts) -> Decision:
 
 
 def begin_stretch_with_hold(state: DialogueState, event: Event, facts: Facts) -> Decision:
-    """SetHoldTimeIntent outside a session: start one with that hold time."""
-    return start_stretch(state, facts, hold=event.slot("seconds") or "")
+    """SetHoldTimeIntent outside a session: start one with that hold time, and keep it
+    for later sessions ("håll i 25 sekunder från och med nu")."""
+    decision = start_stretch(state, facts, hold=event.slot("seconds") or "")
+    hold = state.stretch["hold_seconds"] if state.stretch and event.slot("seconds") else None
+    return keep_preferences(decision, facts, hold=hold)
+
+
+def set_setup_time(state: DialogueState, event: Event, facts: Facts) -> Decision:
+    """SetSetupTimeIntent outside a session ("longer pause before each exercise"): the new
+    time to get into position, kept for later sessions; back to the menu."""
+    current = facts.preferences.setup_seconds
+    seconds = stretch.setup_change(current, setup_value(event)) \
+        or stretch.setup_change(current, "longer")
+    decision = menu(state, [Say("stretch.setup_set", {"seconds": seconds})])
+    return keep_preferences(decision, facts, setup=seconds)
+
+
+def preference_words(prefs: Preferences) -> list[Part]:
+    """The user's own hold and setup times, said at launch when they are not the default."""
+    default = Preferences()
+    words: list[Part] = []
+    if prefs.hold_seconds != default.hold_seconds:
+        words.append(Say("progress.prefs_hold", {"seconds": prefs.hold_seconds}))
+    if prefs.setup_seconds != default.setup_seconds:
+        words.append(Say("progress.prefs_setup", {"seconds": prefs.setup_seconds}))
+    return words
 
 
 def begin_one_exercise(state: DialogueState, event: Event, facts: Facts) -> Decision:
@@ -281,7 +312,8 @@ def _offer_place(state: DialogueState, facts: Facts) -> Decision | None:
         return None
     state.pending, state.stretch = "continue_place", place.to_dict()
     number = place.exercise + 1 if place.rep >= stretch.REPS else place.exercise
-    return ask(state, [Say("progress.continue_offer", {"exercise": number})],
+    return ask(state, [*preference_words(facts.preferences),
+                       Say("progress.continue_offer", {"exercise": number})],
                [Say("progress.continue_reprompt")])
 
 
@@ -299,7 +331,8 @@ def launch(state: DialogueState, event: Event, facts: Facts) -> Decision:
         decision.effects.append(MarkCheckin())
         return decision
     welcome = "welcome.back" if facts.returning else "welcome.first"
-    return ask(state, [Say(welcome)], [Say("welcome.reprompt")])
+    return ask(state, [*preference_words(facts.preferences), Say(welcome)],
+               [Say("welcome.reprompt")])
 
 
 def session_ended(state: DialogueState, event: Event, facts: Facts) -> Decision:

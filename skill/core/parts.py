@@ -43,7 +43,27 @@ class Cue:
     name: str
 
 
-Part = Say | Pause | Cue
+@dataclass(frozen=True)
+class Wait:
+    """Silence until ``ms`` after the start of the current hold (its ``hold_start`` cue).
+
+    The words spoken during a hold take the time the locale's text takes; a ``Wait``
+    absorbs the difference, so every cue of a hold falls on its second whatever the
+    language (resolved into plain silences by the planner's estimate and the plan).
+    """
+
+    ms: int
+
+
+HOLD_ANCHOR = "hold_start"
+"""The cue a hold's :class:`Wait` parts count from."""
+
+Part = Say | Pause | Cue | Wait
+
+
+def wait_gap(at_ms: int, anchor_ms: int, part: Wait) -> int:
+    """The silence a :class:`Wait` needs when playback is at ``at_ms``."""
+    return max(0, anchor_ms + part.ms - at_ms)
 
 #: A string param starting with this marks a reference to another content key.
 REF_PREFIX = "@"

@@ -22,7 +22,17 @@ from typing import Any, Protocol
 from skill.content import SPEECH_FIELDS, Content
 from skill.core.boundedcache import BoundedCache, approx_size
 from skill.core.limits import LIMITS
-from skill.core.parts import REF_PREFIX, Cue, Part, Pause, Say, parts_key
+from skill.core.parts import (
+    HOLD_ANCHOR,
+    REF_PREFIX,
+    Cue,
+    Part,
+    Pause,
+    Say,
+    Wait,
+    parts_key,
+    wait_gap,
+)
 
 log = logging.getLogger(__name__)
 
@@ -296,6 +306,8 @@ class _Builder:
         self.steps: list[Step] = []
         self.missing: list[str] = []
         self.at = 0
+        self.anchor = 0
+        """Start of the current hold (its start cue): what :class:`Wait` parts count from."""
 
     def add(self, step: Step) -> None:
         self.steps.append(step)
@@ -314,7 +326,19 @@ class _Builder:
             log.warning("no clip for %s:%s, using text speech", content.locale, part.key)
         self.add(Words(part.key, pieces, self.at, _say_ms(sentence)))
 
+    def silence(self, ms: int) -> None:
+        """``ms`` of silence as steps of at most one SSML break each."""
+        while ms > 0:
+            chunk = min(ms, LIMITS.max_break_ms)
+            self.add(Silence(self.at, chunk))
+            ms -= chunk
+
+    def wait(self, part: Wait) -> None:
+        self.silence(wait_gap(self.at, self.anchor, part))
+
     def cue(self, content: Content, part: Cue, clips: ClipSource | None) -> None:
+        if part.name == HOLD_ANCHOR:
+            self.anchor = self.at
         text = content.text(f"cue.{part.name}")
         clip = clips.cue(part.name) if clips is not None else None
         if clip is not None:
@@ -328,6 +352,35 @@ class _Builder:
         return Plan(tuple(self.steps), tuple(self.missing))
 
 
+def _clip_items(parts: Sequence[Part], content: Content, clips: ClipSource
+                ) -> tuple[list[object], list[str]] | None:
+    """The clips and silences (ms) of ``parts`` in order, and their words; ``None`` when
+    a sentence or cue has no clip. A :class:`Wait` is timed with the clips' lengths."""
+    items: list[object] = []
+    words: list[str] = []
+    at = anchor = 0
+    for part in parts:
+        if isinstance(part, Pause | Wait):
+            ms = part.ms if isinstance(part, Pause) else wait_gap(at, anchor, part)
+            items += [ms] if ms else []
+            at += ms
+            continue
+        if isinstance(part, Cue) and part.name == HOLD_ANCHOR:
+            anchor = at
+        if isinstance(part, Say):
+            text = plain_text(content, part).strip()
+            clip = clips.lookup(text)
+        else:
+            text = content.text(f"cue.{part.name}").strip()
+            clip = clips.cue(part.name)
+        if clip is None:
+            return None
+        items.append(clip)
+        at += clip.duration_ms or _say_ms(text)
+        words += [text] if text else []
+    return items, words
+
+
 def _joined(parts: Sequence[Part], content: Content, clips: ClipSource,
             max_audio_tags: int) -> Plan | None:
     """One clip for the whole answer when it needs more clips than Alexa allows.
@@ -338,23 +391,10 @@ def _joined(parts: Sequence[Part], content: Content, clips: ClipSource,
     fit: Callable[..., Any] | None = getattr(clips, "fit", None)
     if fit is None or not hasattr(clips, "lookup"):
         return None
-    items: list[object] = []
-    words: list[str] = []
-    for part in parts:
-        if isinstance(part, Pause):
-            items.append(part.ms)
-            continue
-        if isinstance(part, Say):
-            text = plain_text(content, part).strip()
-            clip = clips.lookup(text)
-        else:
-            text = content.text(f"cue.{part.name}").strip()
-            clip = clips.cue(part.name)
-        if clip is None:
-            return None
-        items.append(clip)
-        if text:
-            words.append(text)
+    gathered = _clip_items(parts, content, clips)
+    if gathered is None:
+        return None
+    items, words = gathered
     if sum(not isinstance(i, int) for i in items) <= max_audio_tags:
         return None
     fitted = fit(items, max_audio_tags)
@@ -377,6 +417,8 @@ def _build(parts: Sequence[Part], content: Content, clips: ClipSource | None,
             builder.say(content, part, clips)
         elif isinstance(part, Pause):
             builder.add(Silence(builder.at, part.ms))
+        elif isinstance(part, Wait):
+            builder.wait(part)
         else:
             builder.cue(content, part, clips)
     return builder.plan()

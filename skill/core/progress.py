@@ -19,7 +19,16 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from skill.core.limits import CHECKIN_AFTER_DAYS, DAILY_TARGET
+from skill.core.limits import (
+    CHECKIN_AFTER_DAYS,
+    DAILY_TARGET,
+    HOLD_DEFAULT,
+    HOLD_MAX,
+    HOLD_MIN,
+    SETUP_DEFAULT,
+    SETUP_MAX,
+    SETUP_MIN,
+)
 from skill.core.parts import Say
 
 log = logging.getLogger(__name__)
@@ -45,6 +54,32 @@ class Place:
         return {"state": copy.deepcopy(self.state), "saved_on": self.saved_on.isoformat()}
 
 
+@dataclass(frozen=True)
+class Preferences:
+    """How the user likes to stretch: hold time and time to get into position (seconds)."""
+
+    hold_seconds: int = HOLD_DEFAULT
+    setup_seconds: int = SETUP_DEFAULT
+
+    @property
+    def default(self) -> bool:
+        return self == Preferences()
+
+    def to_dict(self) -> dict[str, int]:
+        return {"hold_seconds": self.hold_seconds, "setup_seconds": self.setup_seconds}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Preferences:
+        if not isinstance(data, Mapping) or set(data) != {"hold_seconds", "setup_seconds"}:
+            raise ValueError("prefs must have exactly hold_seconds and setup_seconds")
+        hold, setup = data["hold_seconds"], data["setup_seconds"]
+        if type(hold) is not int or not HOLD_MIN <= hold <= HOLD_MAX:
+            raise ValueError(f"bad hold_seconds {hold!r}")
+        if type(setup) is not int or not SETUP_MIN <= setup <= SETUP_MAX:
+            raise ValueError(f"bad setup_seconds {setup!r}")
+        return cls(hold, setup)
+
+
 @dataclass
 class Progress:
     first_session_date: date | None = None
@@ -52,6 +87,7 @@ class Progress:
     last_checkin_asked: date | None = None
     place: Place | None = None
     reminder_ids: list[str] = field(default_factory=list)  # alert tokens we created
+    prefs: Preferences = field(default_factory=Preferences)
 
     # -- (de)serialisation ---------------------------------------------------------------
 
@@ -63,6 +99,7 @@ class Progress:
             "last_checkin_asked": _iso(self.last_checkin_asked),
             "place": self.place.to_dict() if self.place else None,
             "reminder_ids": list(self.reminder_ids),
+            "prefs": self.prefs.to_dict(),
         }
 
     @classmethod
@@ -73,7 +110,7 @@ class Progress:
         if data.get("version", VERSION) != VERSION:
             raise ValueError(f"unknown progress version {data.get('version')!r}")
         known = {"version", "first_session_date", "sessions", "last_checkin_asked",
-                 "place", "reminder_ids"}
+                 "place", "reminder_ids", "prefs"}
         unknown = set(data) - known
         if unknown:
             raise ValueError(f"unknown progress fields {sorted(unknown)}")
@@ -87,7 +124,8 @@ class Progress:
         asked = _parse_optional_date(data.get("last_checkin_asked"), "last_checkin_asked")
         return cls(first_session_date=first, sessions=sessions, last_checkin_asked=asked,
                    place=_parse_place(data.get("place")),
-                   reminder_ids=_parse_reminder_ids(data.get("reminder_ids")))
+                   reminder_ids=_parse_reminder_ids(data.get("reminder_ids")),
+                   prefs=_parse_prefs(data.get("prefs")))
 
 
 def _parse_sessions(raw: Any) -> dict[date, int]:
@@ -120,6 +158,10 @@ def _parse_reminder_ids(raw: Any) -> list[str]:
             or not all(isinstance(t, str) and t and len(t) <= 512 for t in raw)):
         raise ValueError("reminder_ids must be a short list of non-empty strings")
     return list(raw)
+
+
+def _parse_prefs(raw: Any) -> Preferences:
+    return Preferences() if raw is None else Preferences.from_dict(raw)
 
 
 def _iso(day: date | None) -> str | None:
@@ -285,6 +327,13 @@ def place_for_today(progress: Progress, now_utc: datetime, tz: ZoneInfo) -> dict
     if progress.place is None or progress.place.saved_on != local_date(now_utc, tz):
         return None
     return copy.deepcopy(progress.place.state)
+
+
+# -- preferences -----------------------------------------------------------------------
+
+
+def set_preferences(progress: Progress, prefs: Preferences) -> None:
+    progress.prefs = prefs
 
 
 # -- reminders -------------------------------------------------------------------------

@@ -5,9 +5,11 @@ setup words, timed holds with cues, and a closing question (or the finishing wor
 Every number that decides how much fits in one response lives in :mod:`skill.core.limits`;
 see ``docs/stretch-timing.md`` for the reasoning.
 
-Timing is approximate by design: spoken cues are placed as if each short sentence took a
-nominal time (``NOMINAL_*`` below); a few hundred milliseconds of drift in a 30 s hold
-does not matter for a stretch.
+Holds are timed from their start cue: every cue inside a hold is placed with a
+:class:`~skill.core.parts.Wait` (silence until that second of the hold), which the
+estimate here and the playback plan resolve with the same speaking-time estimate
+(:meth:`AlexaLimits.say_seconds`) or the clip's real length, so "5. 4. 3. 2. 1." is one
+second a number and the release cue falls on the hold's last second in every language.
 """
 
 from __future__ import annotations
@@ -27,23 +29,25 @@ from skill.core.limits import (  # noqa: F401  (re-exported: the planner's vocab
     HOLD_MIN,
     LIMITS,
     REPS,
+    SETUP_DEFAULT,
+    SETUP_MAX,
+    SETUP_MIN,
+    SETUP_STEP,
     AlexaLimits,
 )
 from skill.core.locales import ALEXA_LOCALES, SUPPORTED_LOCALES
-from skill.core.parts import Cue, Part, Pause, Say, parts_key
+from skill.core.parts import HOLD_ANCHOR, Cue, Part, Pause, Say, Wait, parts_key
 
 # --- Our own pacing choices (not medical advice, just timing) ---------------------------
 REST_MS = 5_000
 """Rest between two holds of the same exercise."""
 SETUP_PAUSE_MS = 3_000
-"""Silence after the setup instruction, to get into position."""
+"""Silence before a hold when going on mid-exercise (already in position)."""
 TIME_LEFT_MARKS: tuple[int, ...] = (20, 10)
-"""'{seconds} seconds left' is spoken at these marks when at least 5 s into the hold."""
+"""'{seconds} seconds left' is spoken at these marks when at least
+:data:`FIRST_MARK_AFTER` seconds into the hold (the hold's own words come first)."""
+FIRST_MARK_AFTER = 10
 COUNTDOWN_FROM = 5
-NOMINAL_TIME_LEFT_MS = 1_500
-"""Assumed length of '{seconds} seconds left' when placing the next cue."""
-NOMINAL_COUNT_MS = 600
-"""Assumed length of one spoken count number; each number starts one second apart."""
 
 
 
@@ -79,13 +83,17 @@ class PlanError(ValueError):
 def estimate_seconds(parts: Iterable[Part], content: Content,
                      limits: AlexaLimits = LIMITS) -> float:
     """Conservative playing time of ``parts`` in ``content.locale``."""
-    total = 0.0
+    total = anchor = 0.0
     for part in parts:
         if isinstance(part, Say):
             total += limits.say_seconds(content.text(part.key, **part.params))
         elif isinstance(part, Pause):
             total += part.ms / 1000
+        elif isinstance(part, Wait):
+            total = max(total, anchor + part.ms / 1000)
         elif isinstance(part, Cue):
+            if part.name == HOLD_ANCHOR:
+                anchor = total
             seconds = limits.cue_seconds
             key = f"cue.{part.name}"
             if content.has(key):  # spoken as words when no tone clip is available
@@ -102,7 +110,7 @@ def estimate_ssml_chars(parts: Iterable[Part], content: Content) -> int:
     for part in parts:
         if isinstance(part, Say):
             chars += len(content.text(part.key, **part.params)) + 1
-        elif isinstance(part, Pause):
+        elif isinstance(part, Pause | Wait):
             chars += 25 * -(-part.ms // LIMITS.max_break_ms)
         else:
             chars += 120
@@ -219,41 +227,44 @@ class Segment:
 
 
 def hold_parts(exercise: int, hold_seconds: int) -> list[Part]:
-    """One timed hold: start cue, time left, 5-4-3-2-1, release cue."""
-    parts: list[Part] = [Cue("hold_start"), Say(f"stretch.hold.e{exercise}")]
-    elapsed_ms = 0
+    """One timed hold: start cue, time left, 5-4-3-2-1 one second apart, release cue.
 
-    def wait_until(ms: int) -> None:
-        nonlocal elapsed_ms
-        gap = ms - elapsed_ms
-        while gap > 0:
-            chunk = min(gap, LIMITS.max_pause_ms)
-            parts.append(Pause(chunk))
-            gap -= chunk
-        elapsed_ms = max(elapsed_ms, ms)
-
+    Each cue after the start waits for its second of the hold (:class:`Wait`), so the
+    release comes ``hold_seconds`` after the start cue began, whatever the words take.
+    """
     hold_ms = hold_seconds * 1000
+    parts: list[Part] = [Cue(HOLD_ANCHOR), Say(f"stretch.hold.e{exercise}")]
     for mark in TIME_LEFT_MARKS:
-        if mark <= hold_seconds - 5:
-            wait_until(hold_ms - mark * 1000)
-            parts.append(Say("stretch.time_left", {"seconds": mark}))
-            elapsed_ms += NOMINAL_TIME_LEFT_MS
+        if mark <= hold_seconds - FIRST_MARK_AFTER:
+            parts += [Wait(hold_ms - mark * 1000), Say("stretch.time_left", {"seconds": mark})]
     for number in range(COUNTDOWN_FROM, 0, -1):
-        wait_until(hold_ms - number * 1000)
-        parts.append(Say("stretch.count", {"number": number}))
-        elapsed_ms += NOMINAL_COUNT_MS
-    wait_until(hold_ms)
-    parts += [Cue("hold_end"), Say("stretch.release")]
+        parts += [Wait(hold_ms - number * 1000), Say("stretch.count", {"number": number})]
+    parts += [Wait(hold_ms), Cue("hold_end"), Say("stretch.release")]
     return parts
 
 
-def setup_parts(exercise: int, first_rep: int) -> list[Part]:
-    """The words before the first hold of a segment: which exercise, how to stand."""
+def _silence(ms: int) -> list[Part]:
+    """``ms`` of silence as pauses of at most one SSML break each."""
+    chunks = []
+    while ms > 0:
+        chunks.append(Pause(min(ms, LIMITS.max_pause_ms)))
+        ms -= LIMITS.max_pause_ms
+    return list(chunks)
+
+
+def setup_parts(exercise: int, first_rep: int, setup_seconds: int = SETUP_DEFAULT
+                ) -> list[Part]:
+    """The words before the first hold of a segment: which exercise, how to stand.
+
+    Before the first hold of an exercise the user gets ``setup_seconds`` to get into
+    position (with a spoken cue); going on mid-exercise, a short pause.
+    """
     if first_rep == 1:
         head = Say("stretch.exercise_intro", {"number": exercise, "total": len(EXERCISES)})
-    else:
-        head = Say("stretch.exercise_resume", {"exercise": exercise, "number": first_rep,
-                                               "total": REPS})
+        return [head, Say(f"stretch.setup.e{exercise}"), Say("stretch.get_ready"),
+                *_silence(setup_seconds * 1000)]
+    head = Say("stretch.exercise_resume", {"exercise": exercise, "number": first_rep,
+                                           "total": REPS})
     return [head, Say(f"stretch.setup.e{exercise}"), Pause(SETUP_PAUSE_MS)]
 
 
@@ -277,8 +288,9 @@ def finish_parts(exercise: int, only: bool) -> list[Part]:
     return [done, Say("stretch.daily")]
 
 
-def _segment(exercise: int, hold_seconds: int, reps: Sequence[int], only: bool) -> Segment:
-    parts: list[Part] = setup_parts(exercise, reps[0])
+def _segment(exercise: int, hold_seconds: int, reps: Sequence[int], only: bool,
+             setup_seconds: int = SETUP_DEFAULT) -> Segment:
+    parts: list[Part] = setup_parts(exercise, reps[0], setup_seconds)
     for rep in reps:
         parts += hold_parts(exercise, hold_seconds)
         parts.append(Say("stretch.rep_done", {"number": rep, "total": REPS}))
@@ -322,7 +334,8 @@ def _fits(segment: Segment, mode: AudioMode, limits: AlexaLimits) -> bool:
 
 @functools.lru_cache(maxsize=512)
 def reps_per_response(exercise: int, hold_seconds: int, mode: AudioMode = AudioMode.CUE_CLIPS,
-                      *, only: bool = False, limits: AlexaLimits = LIMITS) -> int:
+                      *, only: bool = False, limits: AlexaLimits = LIMITS,
+                      setup_seconds: int = SETUP_DEFAULT) -> int:
     """The most repetitions one response can carry (the ONE place this is decided).
 
     Pure and cached: every stretch turn asks, and the answer depends only on the arguments.
@@ -333,10 +346,10 @@ def reps_per_response(exercise: int, hold_seconds: int, mode: AudioMode = AudioM
                   for start in range(1, REPS + 1, n)]
         # every way a segment may start (after a pause we resume mid-exercise)
         starts = [list(range(s, min(s + n, REPS + 1))) for s in range(1, REPS + 1)]
-        if all(_fits(_segment(exercise, hold_seconds, c, only), mode, limits)
+        if all(_fits(_segment(exercise, hold_seconds, c, only, setup_seconds), mode, limits)
                for c in chunks + starts):
             return n
-    probe = _segment(exercise, hold_seconds, [1], only)
+    probe = _segment(exercise, hold_seconds, [1], only, setup_seconds)
     seconds = worst_seconds(probe.parts, limits=limits)
     raise PlanError(
         f"even one {hold_seconds} s hold of exercise {exercise} does not fit one response "
@@ -347,19 +360,23 @@ def reps_per_response(exercise: int, hold_seconds: int, mode: AudioMode = AudioM
 
 def plan_exercise(exercise: int, hold_seconds: int, reps: Sequence[int] = range(1, REPS + 1),
                   *, only: bool = False, mode: AudioMode = AudioMode.CUE_CLIPS,
-                  limits: AlexaLimits = LIMITS) -> list[Segment]:
+                  limits: AlexaLimits = LIMITS, setup_seconds: int = SETUP_DEFAULT
+                  ) -> list[Segment]:
     """The responses that take ``exercise`` through ``reps``; each one checked to fit."""
     reps = list(reps)
     _check_args(exercise, hold_seconds, reps)
-    return list(_plan(exercise, hold_seconds, tuple(reps), only, mode, limits))
+    if not SETUP_MIN <= setup_seconds <= SETUP_MAX:
+        raise PlanError(f"setup_seconds must lie within {SETUP_MIN}..{SETUP_MAX}")
+    return list(_plan(exercise, hold_seconds, tuple(reps), only, mode, limits, setup_seconds))
 
 
 @functools.lru_cache(maxsize=1024)
 def _plan(exercise: int, hold_seconds: int, reps: tuple[int, ...], only: bool,
-          mode: AudioMode, limits: AlexaLimits) -> tuple[Segment, ...]:
+          mode: AudioMode, limits: AlexaLimits, setup_seconds: int) -> tuple[Segment, ...]:
     """:func:`plan_exercise` without the argument checks, cached (segments are frozen)."""
-    n = reps_per_response(exercise, hold_seconds, mode, only=only, limits=limits)
-    segments = tuple(_segment(exercise, hold_seconds, reps[i:i + n], only)
+    n = reps_per_response(exercise, hold_seconds, mode, only=only, limits=limits,
+                          setup_seconds=setup_seconds)
+    segments = tuple(_segment(exercise, hold_seconds, reps[i:i + n], only, setup_seconds)
                      for i in range(0, len(reps), n))
     for segment in segments:
         check_response(segment.parts, segment.reprompt, mode,
@@ -368,7 +385,9 @@ def _plan(exercise: int, hold_seconds: int, reps: tuple[int, ...], only: bool,
 
 
 def plan_session(hold_seconds: int = HOLD_DEFAULT, mode: AudioMode = AudioMode.CUE_CLIPS,
-                 limits: AlexaLimits = LIMITS) -> list[Segment]:
+                 limits: AlexaLimits = LIMITS, setup_seconds: int = SETUP_DEFAULT
+                 ) -> list[Segment]:
     """Every response of a whole session, in order (for tests, docs and pre-rendering)."""
     return [seg for ex in EXERCISES for seg in plan_exercise(ex, hold_seconds, mode=mode,
-                                                             limits=limits)]
+                                                             limits=limits,
+                                                             setup_seconds=setup_seconds)]

@@ -12,7 +12,8 @@ States (derived from the fields):
   done, including that segment's.
 * between exercises - running with ``rep == 3``.
 * paused - ``paused``; a skill cannot pause its own speech, so "pause" means the user
-  interrupted: the interrupted segment is rolled back and replayed on resume.
+  interrupted. Where the speech had got to is settled first (:func:`settle`, from the
+  request timestamps): an interrupted hold is done again on resume, a finished one is not.
 * finished - ``rep == 3`` on the last exercise (or on the one exercise of ``only``).
 
 Stop keeps the place: the returned state is the one to store for "continue next time".
@@ -33,6 +34,10 @@ from skill.core.session_plan import (
     HOLD_MAX,
     HOLD_MIN,
     REPS,
+    SETUP_DEFAULT,
+    SETUP_MAX,
+    SETUP_MIN,
+    SETUP_STEP,
     AudioMode,
     check_response,
     finish_parts,
@@ -44,7 +49,7 @@ STATE_VERSION = 1
 
 EVENTS = frozenset({
     "next", "previous", "repeat", "pause", "resume", "stop", "help", "only",
-    "how_many_left", "set_hold", "yes", "no",
+    "how_many_left", "set_hold", "set_setup", "yes", "no",
 })
 
 
@@ -63,7 +68,11 @@ class StretchState:
     started: str = ""
     """ISO date the session started (for progress and streaks)."""
     segment_start: int = 0
-    """``rep`` before the last segment was sent; pause rolls back to it."""
+    """``rep`` before the last segment was sent (:func:`settle` counts from it)."""
+    setup_seconds: int = SETUP_DEFAULT
+    """Time to get into position before the first hold of each exercise."""
+    done: tuple[int, ...] = ()
+    """Exercises done in full this session; only all three count toward the day."""
 
     @property
     def finished(self) -> bool:
@@ -85,8 +94,14 @@ class StretchState:
     def holds_total(self) -> int:
         return REPS if self.only else REPS * len(EXERCISES)
 
+    @property
+    def whole(self) -> bool:
+        """Every exercise was done in full: a session that counts toward the 4-5 a day."""
+        return set(self.done) == set(EXERCISES)
+
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
+        data["done"] = list(self.done)
         data["v"] = STATE_VERSION
         return data
 
@@ -96,6 +111,7 @@ class StretchState:
         if not isinstance(data, Mapping):
             raise ValueError("stretch state must be a mapping")
         expected = {f.name for f in fields(cls)} | {"v"}
+        data = {**_ADDED, **data}  # places stored before these fields existed
         if set(data) != expected:
             raise ValueError(f"stretch state keys differ: {sorted(set(data) ^ expected)}")
         if _int(data, "v") != STATE_VERSION:
@@ -105,7 +121,27 @@ class StretchState:
         if not isinstance(paused, bool) or not isinstance(only, bool):
             raise ValueError("paused and only must be booleans")
         return cls(exercise=exercise, rep=rep, hold_seconds=hold, paused=paused, only=only,
-                   started=_iso_date(data["started"]), segment_start=segment_start)
+                   started=_iso_date(data["started"]), segment_start=segment_start,
+                   setup_seconds=_setup(data), done=_done(data))
+
+
+#: Fields added after version 1 was stored, with the value an older place means.
+_ADDED: dict[str, Any] = {"setup_seconds": SETUP_DEFAULT, "done": []}
+
+
+def _setup(data: Mapping[str, object]) -> int:
+    setup = _int(data, "setup_seconds")
+    if not SETUP_MIN <= setup <= SETUP_MAX:
+        raise ValueError(f"setup_seconds {setup} outside {SETUP_MIN}..{SETUP_MAX}")
+    return setup
+
+
+def _done(data: Mapping[str, object]) -> tuple[int, ...]:
+    done = data["done"]
+    if not isinstance(done, list | tuple) or not all(
+            type(e) is int and e in EXERCISES for e in done) or len(set(done)) != len(done):
+        raise ValueError("done must list distinct exercises")
+    return tuple(sorted(done))
 
 
 def _counts(data: Mapping[str, object]) -> tuple[int, int, int, int]:
@@ -159,6 +195,11 @@ class Event:
     def set_hold(cls, seconds: object) -> Event:
         return cls("set_hold", seconds)
 
+    @classmethod
+    def set_setup(cls, change: object) -> Event:
+        """``longer``, ``shorter`` or a number of seconds."""
+        return cls("set_setup", change)
+
 
 @dataclass
 class Step:
@@ -201,13 +242,36 @@ def _as_int(value: object) -> int | None:
 def _play(state: StretchState, exercise: int, first_rep: int, prefix: list[Part],
           mode: AudioMode) -> Step:
     segment = plan_exercise(exercise, state.hold_seconds, range(first_rep, REPS + 1),
-                            only=state.only, mode=mode)[0]
+                            only=state.only, mode=mode, setup_seconds=state.setup_seconds)[0]
+    done = state.done
+    if segment.complete:
+        done = tuple(sorted({*done, exercise}))
     new = replace(state, exercise=exercise, rep=segment.reps[-1],
-                  segment_start=first_rep - 1, paused=False)
-    parts = prefix + list(segment.parts)
+                  segment_start=first_rep - 1, paused=False, done=done)
+    parts = prefix + _as_done(list(segment.parts), new)
     reprompt = list(segment.reprompt)
     check_response(parts, reprompt, mode)
     return Step(new, parts, reprompt, finished=segment.finished)
+
+
+def _as_done(parts: list[Part], state: StretchState) -> list[Part]:
+    """The finishing words say what the session was: all three, one, or some exercises."""
+    if state.whole or state.only:
+        return parts
+    partial = Say("stretch.finished_partial", {"count": len(state.done),
+                                               "total": len(EXERCISES)})
+    return [partial if p == Say("stretch.finished") else p for p in parts]
+
+
+def settle(state: StretchState, holds_heard: int) -> StretchState:
+    """The place when the last answer was cut short after ``holds_heard`` of its holds.
+
+    The holds the user heard to their release count; the one in progress (and the rest
+    of the answer) does not: it is where the session goes on.
+    """
+    rep = min(state.segment_start + max(holds_heard, 0), state.rep)
+    done = state.done if rep >= REPS else tuple(e for e in state.done if e != state.exercise)
+    return replace(state, rep=rep, segment_start=rep, done=done)
 
 
 def _continue(state: StretchState, prefix: list[Part], mode: AudioMode) -> Step:
@@ -220,7 +284,7 @@ def _continue(state: StretchState, prefix: list[Part], mode: AudioMode) -> Step:
 
 def _restart(state: StretchState, prefix: list[Part], mode: AudioMode) -> Step:
     fresh = replace(state, exercise=EXERCISES[0], rep=0, segment_start=0, only=False,
-                    paused=False, started=date.today().isoformat())
+                    paused=False, started=date.today().isoformat(), done=())
     return _play(fresh, EXERCISES[0], 1, prefix, mode)
 
 
@@ -258,8 +322,9 @@ def _help(state: StretchState) -> Step:
 def _how_many_left(state: StretchState) -> Step:
     if state.finished:
         return _ask(state, [Say("stretch.left.none")])
+    at = state.exercise + 1 if state.between_exercises else state.exercise
     return _ask(state, [
-        Say("stretch.left.position", {"exercise": state.exercise, "total": len(EXERCISES)}),
+        Say("stretch.left.position", {"exercise": at, "total": len(EXERCISES)}),
         Say("stretch.left.count", {"holds": state.holds_left, "total": state.holds_total}),
     ])
 
@@ -271,6 +336,28 @@ def _set_hold(state: StretchState, value: object) -> Step:
     hold, changed = clamp_hold(seconds)
     key = "stretch.hold_out_of_range" if changed else "stretch.hold_set"
     return _ask(replace(state, hold_seconds=hold), [Say(key, {"seconds": hold})])
+
+
+def clamp_setup(seconds: int) -> int:
+    return min(max(seconds, SETUP_MIN), SETUP_MAX)
+
+
+def setup_change(current: int, value: object) -> int | None:
+    """The new setup time for ``longer``, ``shorter`` or a number of seconds (else None)."""
+    if value == "longer":
+        return clamp_setup(current + SETUP_STEP)
+    if value == "shorter":
+        return clamp_setup(current - SETUP_STEP)
+    seconds = _as_int(value)
+    return clamp_setup(seconds) if seconds is not None else None
+
+
+def _set_setup(state: StretchState, value: object) -> Step:
+    seconds = setup_change(state.setup_seconds, value)
+    if seconds is None:
+        seconds = clamp_setup(state.setup_seconds + SETUP_STEP)
+    return _ask(replace(state, setup_seconds=seconds),
+                [Say("stretch.setup_set", {"seconds": seconds})])
 
 
 def _only(state: StretchState, value: object, mode: AudioMode) -> Step:
@@ -285,7 +372,8 @@ def _only(state: StretchState, value: object, mode: AudioMode) -> Step:
 
 
 def start(hold_seconds: object = None, *, only: object = None,
-          mode: AudioMode = AudioMode.CUE_CLIPS, today: date | None = None) -> Step:
+          mode: AudioMode = AudioMode.CUE_CLIPS, today: date | None = None,
+          setup_seconds: int = SETUP_DEFAULT) -> Step:
     """Begin a session: intro and the first response of exercise 1 (or of ``only``)."""
     prefix: list[Part] = []
     hold = HOLD_DEFAULT
@@ -294,7 +382,8 @@ def start(hold_seconds: object = None, *, only: object = None,
         hold, changed = clamp_hold(asked if asked is not None else HOLD_DEFAULT)
         if changed or asked is None:
             prefix.append(Say("stretch.hold_out_of_range", {"seconds": hold}))
-    state = StretchState(hold_seconds=hold, started=(today or date.today()).isoformat())
+    state = StretchState(hold_seconds=hold, started=(today or date.today()).isoformat(),
+                         setup_seconds=clamp_setup(setup_seconds))
     if only is not None:
         step = _only(state, only, mode)
         step.parts[:0] = prefix
@@ -307,8 +396,8 @@ def start(hold_seconds: object = None, *, only: object = None,
 def _pause(state: StretchState, value: object, mode: AudioMode) -> Step:
     if state.finished:
         return _ask(state, [Say("stretch.no_more")])
-    rolled = replace(state, paused=True, rep=state.segment_start)
-    return Step(rolled, [Say("stretch.paused")], [Say("stretch.reprompt_paused")])
+    paused = replace(state, paused=True, segment_start=state.rep)
+    return Step(paused, [Say("stretch.paused")], [Say("stretch.reprompt_paused")])
 
 
 def _repeat(state: StretchState, value: object, mode: AudioMode) -> Step:
@@ -327,13 +416,13 @@ def _next(state: StretchState, value: object, mode: AudioMode) -> Step:
         return _ask(state, [Say("stretch.no_more")])
     if state.only or state.exercise == EXERCISES[-1]:
         done = replace(state, rep=REPS, segment_start=REPS, paused=False)
-        return Step(done, [Say("stretch.no_more")] + finish_parts(done.exercise, done.only),
-                    finished=True)
+        words = _as_done(finish_parts(done.exercise, done.only), done)
+        return Step(done, [Say("stretch.no_more"), *words], finished=True)
     return _play(state, state.exercise + 1, 1, [], mode)
 
 
 def _go_on(state: StretchState, value: object, mode: AudioMode) -> Step:
-    """Yes / resume: the next segment (after a pause, the interrupted one again)."""
+    """Yes / resume: the next segment (after a pause, from the settled place)."""
     prefix: list[Part] = [Say("stretch.resume")] if state.paused else []
     return _continue(replace(state, paused=False), prefix, mode)
 
@@ -344,6 +433,7 @@ _EVENTS: dict[str, Callable[[StretchState, object, AudioMode], Step]] = {
     "help": lambda state, _v, _m: _help(state),
     "how_many_left": lambda state, _v, _m: _how_many_left(state),
     "set_hold": lambda state, value, _m: _set_hold(state, value),
+    "set_setup": lambda state, value, _m: _set_setup(state, value),
     "only": _only,
     "pause": _pause,
     "repeat": _repeat,

@@ -10,16 +10,29 @@ keep going (the place is saved), stop (the place is kept for later today) or fin
 from __future__ import annotations
 
 from skill.core import stretch
-from skill.core.conversation import Decision, DialogueState, Event, Facts, ask, menu
-from skill.core.effects import Effect, RecordSession, SavePlace
+from skill.core.conversation import (
+    SESSION_ENDED,
+    Decision,
+    DialogueState,
+    Event,
+    Facts,
+    ask,
+    menu,
+)
+from skill.core.effects import Effect, RecordSession, SavePlace, SavePreferences
 from skill.core.parts import Say, ref
-from skill.core.progress import count_today_say, ordinal_key
+from skill.core.progress import Preferences, count_today_say, ordinal_key
 
 
 def _finished(state: DialogueState, step: stretch.Step, facts: Facts) -> Decision:
+    """The end of a session: only one with all three exercises counts toward the day."""
     parts = list(step.parts)
-    key = ordinal_key(facts.sessions_today + 1)
-    parts.append(count_today_say(ref(key) if key else None, facts.sessions_today + 1))
+    whole = step.state.whole
+    if whole:
+        key = ordinal_key(facts.sessions_today + 1)
+        parts.append(count_today_say(ref(key) if key else None, facts.sessions_today + 1))
+    else:
+        parts.append(Say("stretch.not_counted"))
     state.mode, state.stretch = "menu", None
     if facts.has_reminders:
         decision = menu(state, parts)
@@ -27,7 +40,8 @@ def _finished(state: DialogueState, step: stretch.Step, facts: Facts) -> Decisio
         state.pending = "reminders"
         offer = Say("reminders.offer")
         decision = ask(state, [*parts, offer], [offer])
-    decision.effects.append(RecordSession())
+    if whole:
+        decision.effects.append(RecordSession())
     return decision
 
 
@@ -48,11 +62,59 @@ def step_decision(state: DialogueState, step: stretch.Step, facts: Facts) -> Dec
 
 def start_stretch(state: DialogueState, facts: Facts, hold: object = None,
                   only: object = None) -> Decision:
-    """A new session (``hold`` seconds, or ``only`` one exercise, when asked)."""
-    step = stretch.start(hold_seconds=hold if hold not in (None, "") else None,
+    """A new session (``hold`` seconds, or ``only`` one exercise, when asked); the user's
+    own hold and setup times otherwise."""
+    prefs = facts.preferences
+    step = stretch.start(hold_seconds=prefs.hold_seconds if hold in (None, "") else hold,
                          only=only if only not in (None, "") else None,
-                         mode=facts.audio_mode)
+                         mode=facts.audio_mode, setup_seconds=prefs.setup_seconds)
     return step_decision(state, step, facts)
+
+
+def keep_preferences(decision: Decision, facts: Facts, hold: int | None = None,
+                     setup: int | None = None) -> Decision:
+    """Remember a hold or setup time the user set "from now on" for later sessions."""
+    prefs = facts.preferences
+    new = Preferences(hold if hold is not None else prefs.hold_seconds,
+                      setup if setup is not None else prefs.setup_seconds)
+    if new != prefs:
+        decision.effects.append(SavePreferences(new.hold_seconds, new.setup_seconds))
+    return decision
+
+
+def setup_value(event: Event) -> object:
+    """SetSetupTimeIntent's change: ``longer``, ``shorter`` or a number of seconds."""
+    return event.slot("length") or event.slot("seconds")
+
+
+#: Requests that interrupt a stretch answer and keep the place where it was: stop, pause,
+#: "how many are left" and the session ending. "Yes", "next" and the like move on.
+INTERRUPTIONS = frozenset({"AMAZON.StopIntent", "AMAZON.CancelIntent", "AMAZON.PauseIntent",
+                           "AMAZON.NoIntent", "ProgressIntent", SESSION_ENDED})
+
+
+def settle_place(state: DialogueState, elapsed_ms: int | None,
+                 event: str = "AMAZON.PauseIntent") -> DialogueState:
+    """Where the stretch session really is when ``event`` (an interruption) comes
+    ``elapsed_ms`` after the last stretch answer began.
+
+    Inside that answer (the user spoke over it) only the holds heard to their release
+    count, and the hold in progress (or, before the first hold, the new exercise) stays
+    the place; after the answer's planned end everything in it was heard and the session
+    moves on.
+    """
+    if state.mode != "stretch" or not state.stretch or not state.played \
+            or event not in INTERRUPTIONS \
+            or elapsed_ms is None or elapsed_ms >= state.played["ms"]:
+        return state
+    try:
+        now = stretch.StretchState.from_dict(state.stretch)
+    except ValueError:
+        return state
+    heard = sum(1 for end in state.played["holds"] if end <= elapsed_ms)
+    state.stretch = stretch.settle(now, heard).to_dict()
+    state.played = None
+    return state
 
 
 def resume_place(state: DialogueState, facts: Facts) -> Decision:
@@ -101,7 +163,7 @@ def repeat_in_stretch(state: DialogueState, event: Event, facts: Facts) -> Decis
 
 
 def pause_stretch(state: DialogueState, event: Event, facts: Facts) -> Decision:
-    """Pause: the interrupted segment is rolled back and replayed on resume."""
+    """Pause: the place (settled from the timestamps) is kept; resume goes on from it."""
     return _advance(state, facts, "pause")
 
 
@@ -136,8 +198,19 @@ def holds_left(state: DialogueState, event: Event, facts: Facts) -> Decision:
 
 
 def set_hold_in_stretch(state: DialogueState, event: Event, facts: Facts) -> Decision:
-    """SetHoldTimeIntent in a session: the new hold time (within the leaflet's 20-30 s)."""
-    return _advance(state, facts, stretch.Event.set_hold(event.slot("seconds")))
+    """SetHoldTimeIntent in a session: the new hold time (within the leaflet's 20-30 s),
+    kept for later sessions too."""
+    decision = _advance(state, facts, stretch.Event.set_hold(event.slot("seconds")))
+    hold = state.stretch["hold_seconds"] if state.stretch else None
+    return keep_preferences(decision, facts, hold=hold)
+
+
+def set_setup_in_stretch(state: DialogueState, event: Event, facts: Facts) -> Decision:
+    """SetSetupTimeIntent in a session: more (less) time to get into position before each
+    exercise, from now on and in later sessions."""
+    decision = _advance(state, facts, stretch.Event.set_setup(setup_value(event)))
+    setup = state.stretch["setup_seconds"] if state.stretch else None
+    return keep_preferences(decision, facts, setup=setup)
 
 
 def only_exercise_in_stretch(state: DialogueState, event: Event, facts: Facts) -> Decision:

@@ -9,17 +9,21 @@ waited out in real time with a visible countdown unless ``--fast``.
 from __future__ import annotations
 
 import json
+import math
+import queue
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, TextIO
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol, TextIO
 
 from skill.alexa.builder import build_skill
 from skill.alexa.envelopes import DEFAULT_APPLICATION_ID, LocalDevice, slot_json
 from skill.alexa.invoke import invoke_answer
 from skill.content import locale_data
-from skill.core.playback import Answer, ClipStep, CueStep, Plan, Silence
+from skill.core.playback import Answer, ClipStep, CueStep, Plan, Silence, Step
 from skill.nlu import Resolver
 
 
@@ -94,7 +98,8 @@ class ConsoleSession:
     """A simulated Alexa device talking to the Skill in-process."""
 
     def __init__(self, locale: str, user: str = "local-console", skill: Any = None,
-                 front_end: str = "console") -> None:
+                 front_end: str = "console",
+                 clock: Callable[[], datetime] | None = None) -> None:
         self.locale = locale
         self.skill = skill or build_skill()
         self.resolver = Resolver.for_locale(locale)
@@ -105,6 +110,25 @@ class ConsoleSession:
         self.invocation = self.resolver.invocation_name.lower()
         self.launch_words = frozenset(locale_data(locale, "voice")["launch_words"])
         self.front_end = front_end
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.last_sent: datetime | None = None
+        """When the last request was sent: its answer started playing then."""
+
+    def _now(self, played_ms: int | None = None) -> datetime:
+        """The request's timestamp: now, or ``played_ms`` after the last stretch answer
+        began (the web page says exactly how far playback got; the answer's start is in
+        the session attributes, so a conversation rebuilt from a cookie has it too)."""
+        began = self._answer_start() if played_ms is not None else None
+        now = began + timedelta(milliseconds=played_ms or 0) if began else self.clock()
+        self.last_sent = now
+        return now
+
+    def _answer_start(self) -> datetime | None:
+        played = (self.device.attributes.get("state") or {}).get("played") or {}
+        try:
+            return datetime.fromisoformat(str(played["at"]).replace("Z", "+00:00"))
+        except (KeyError, ValueError):
+            return self.last_sent
 
     def _run(self, utterance: str | None, intent: str | None, slots: dict[str, Any],
              envelope: dict[str, Any]) -> Exchange:
@@ -113,24 +137,27 @@ class ConsoleSession:
         return Exchange(utterance, intent, slots, envelope, response, answer)
 
     def launch(self) -> Exchange:
-        return self._run(None, "LaunchRequest", {}, self.device.launch())
+        return self._run(None, "LaunchRequest", {}, self.device.launch(self._now()))
 
     def end(self) -> Exchange | None:
         if self.device.session_id is None:
             return None
-        return self._run(None, "SessionEndedRequest", {}, self.device.session_ended())
+        return self._run(None, "SessionEndedRequest", {},
+                         self.device.session_ended(now=self._now()))
 
     def is_launch_phrase(self, utterance: str) -> bool:
         words = utterance.lower().strip(" .!?")
         return words == self.invocation or (
             words.split(" ", 1)[0] in self.launch_words and self.invocation in words)
 
-    def send_intent(self, intent: str) -> Exchange:
-        """Send ``intent`` straight to the Skill (the page's control buttons)."""
-        return self._run(None, intent, {}, self.device.intent(intent))
+    def send_intent(self, intent: str, played_ms: int | None = None) -> Exchange:
+        """Send ``intent`` straight to the Skill (the page's control buttons);
+        ``played_ms``: how far the last answer had played when the button was pressed."""
+        return self._run(None, intent, {}, self.device.intent(intent, now=self._now(played_ms)))
 
-    def say(self, utterance: str) -> Exchange:
-        """Resolve ``utterance`` like Alexa's NLU would and send it to the Skill."""
+    def say(self, utterance: str, played_ms: int | None = None) -> Exchange:
+        """Resolve ``utterance`` like Alexa's NLU would and send it to the Skill
+        (``played_ms``: how far the last answer had played when the user spoke)."""
         if self.device.session_id is None and self.is_launch_phrase(utterance):
             turn = self.launch()
             turn.utterance = utterance
@@ -142,127 +169,205 @@ class ConsoleSession:
             slots_out[name] = {"value": match.value, "id": match.id}
             slots_json[name] = slot_json(name, match.value, match.id, match.name,
                                          slot_type=name)
-        envelope = self.device.intent(resolution.intent, slots_json)
+        envelope = self.device.intent(resolution.intent, slots_json, self._now(played_ms))
         return self._run(utterance, resolution.intent, slots_out, envelope)
 
 
-class _Printer:
-    """Prints words line by line and waits out pauses with a countdown."""
+class Timer(Protocol):
+    """Time and typed lines for the console (real, or scripted in tests: no sleeping)."""
 
-    def __init__(self, out: TextIO, fast: bool, sleep: Callable[[float], None],
-                 speaker: Speaker | None) -> None:
-        self.out, self.fast, self.sleep, self.speaker = out, fast, sleep, speaker
-        self.line: list[str] = []
-        self.pending_ms = 0
+    def monotonic(self) -> float: ...
 
-    def write_line(self, text: str) -> None:
-        self.out.write(text + "\n")
-        self.out.flush()
+    def now(self) -> datetime:
+        """Wall-clock time (UTC), for the request envelopes' timestamps."""
+        ...
 
-    def flush(self) -> None:
-        text = " ".join(" ".join(self.line).split())
-        self.line.clear()
-        if text:
-            self.write_line(text)
-            if self.speaker is not None:
-                self.speaker.say_text(text)
+    def wait(self, seconds: float) -> str | None:
+        """Wait up to ``seconds``; a line typed meanwhile ends the wait and is returned."""
+        ...
 
-    def wait(self) -> None:
-        seconds, self.pending_ms = round(self.pending_ms / 1000), 0
-        if self.fast or seconds <= 0:
-            return
-        for left in range(seconds, 0, -1):
-            self.out.write(f"\r  ... {left:2d} s ")
+    def next_line(self) -> str | None:
+        """The next typed line (blocking); ``None`` at the end of input."""
+        ...
+
+
+class RealTimer:
+    """The machine's clock; with ``interruptible`` a reader thread takes lines typed while
+    the skill speaks, so "pause" or "stop" during a hold acts within a second."""
+
+    def __init__(self, stdin: Iterable[str], interruptible: bool) -> None:
+        self.stdin = stdin
+        self.lines: queue.Queue[str | None] | None = None
+        if interruptible:
+            self.lines = queue.Queue()
+            threading.Thread(target=self._read, daemon=True, name="console-input").start()
+
+    def _read(self) -> None:
+        assert self.lines is not None
+        for line in self.stdin:
+            self.lines.put(line)
+        self.lines.put(None)
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def wait(self, seconds: float) -> str | None:
+        if seconds <= 0:
+            return None
+        if self.lines is None:
+            time.sleep(seconds)
+            return None
+        try:
+            line = self.lines.get(timeout=seconds)
+        except queue.Empty:
+            return None
+        if line is None:  # end of input: keep it for next_line
+            self.lines.put(None)
+            return None
+        return line if line.strip() else None
+
+    def next_line(self) -> str | None:
+        if self.lines is not None:
+            return self.lines.get()
+        stdin = self.stdin
+        line = stdin.readline() if hasattr(stdin, "readline") else next(iter(stdin), "")
+        return line or None
+
+
+COUNTDOWN_FROM_S = 2
+"""Silences at least this long show a seconds countdown while they are waited out."""
+
+
+class _Timeline:
+    """Plays a plan's steps at their start times on a :class:`Timer`."""
+
+    def __init__(self, out: TextIO, timer: Timer, speaker: Speaker | None) -> None:
+        self.out, self.timer, self.speaker = out, timer, speaker
+
+    def until(self, deadline: float) -> str | None:
+        """Wait until ``deadline`` (monotonic s), a countdown showing in long silences;
+        a line typed meanwhile stops the wait and is returned."""
+        left = deadline - self.timer.monotonic()
+        counting = left >= COUNTDOWN_FROM_S
+        while left > 0:
+            if counting:
+                self.out.write(f"\r  ... {math.ceil(left):2d} s ")
+                self.out.flush()
+            line = self.timer.wait(left - (math.ceil(left) - 1))  # to the next whole second
+            if line is not None:
+                self.clear(counting)
+                return line
+            left = deadline - self.timer.monotonic()
+        self.clear(counting)
+        return None
+
+    def clear(self, counting: bool) -> None:
+        if counting:
+            self.out.write("\r" + " " * 14 + "\r")
             self.out.flush()
-            self.sleep(1)
-        self.out.write("\r" + " " * 14 + "\r")
-        self.out.flush()
 
-    def pause(self, ms: int) -> None:
-        self.flush()
-        self.pending_ms += ms
-
-    def words(self, text: str) -> None:
-        if self.pending_ms:
-            self.wait()
-        self.line.append(text)
-
-    def clip(self, url: str, text: str) -> None:
-        if self.pending_ms:
-            self.flush()
-            self.wait()
+    def show(self, step: Step) -> None:
+        text = " ".join(step.text.split()) if not isinstance(step, Silence) else ""
+        if text:
+            self.out.write(text + "\n")
+            self.out.flush()
         if self.speaker is None:
-            self.line.append(text)
             return
-        self.flush()
-        if text.strip():
-            self.write_line(" ".join(text.split()))
-        self.speaker.play_clip(url)
+        if isinstance(step, ClipStep | CueStep) and step.url:
+            self.speaker.play_clip(step.url)
+        elif text:
+            self.speaker.say_text(text)
 
 
-def play(plan: Plan, out: TextIO, fast: bool, sleep: Callable[[float], None] = time.sleep,
-         speaker: Speaker | None = None) -> None:
-    """Print the words of ``plan``, waiting out its pauses with a countdown.
+def play(plan: Plan, out: TextIO, fast: bool, timer: Timer | None = None,
+         speaker: Speaker | None = None) -> str | None:
+    """Print (``speaker``: play) each step of ``plan`` at its start time, and wait out the
+    time the words take to say, so a hold lasts as long as on Alexa.
 
-    ``speaker`` plays clips and says text aloud (``--speak``).
+    With ``--speak`` clips play for their real length and the next step starts when both
+    the clip and its planned time are over. Returns a line typed during playback (which
+    stops it), else ``None``. ``fast`` prints everything at once.
     """
-    printer = _Printer(out, fast, sleep, speaker)
+    timeline = _Timeline(out, timer or RealTimer((), False), speaker)
+    began = timeline.timer.monotonic()
     for step in plan.steps:
         if isinstance(step, Silence):
-            printer.pause(step.duration_ms)
-        elif isinstance(step, ClipStep | CueStep) and step.url:
-            printer.clip(step.url, step.text)
-        else:
-            printer.words(step.text)
-    printer.flush()
-    printer.wait()
+            continue
+        if not fast:
+            line = timeline.until(began + step.start_ms / 1000)
+            if line is not None:
+                return line
+        timeline.show(step)
+    return None if fast else timeline.until(began + plan.duration_ms / 1000)
 
 
-def _show(turn: Exchange, out: TextIO, fast: bool, speaker: Speaker | None = None) -> None:
+def _show(turn: Exchange, out: TextIO, fast: bool, timer: Timer,
+          speaker: Speaker | None = None) -> str | None:
+    """Play the answer; a line typed meanwhile stops it and is returned."""
     if turn.answer is None:
-        return
-    play(turn.answer.speech, out, fast, speaker=speaker)
+        return None
+    line = play(turn.answer.speech, out, fast, timer, speaker)
+    if line is not None:
+        return line
     card = turn.answer.card
     if card:
         out.write(f"[card] {card.title}\n")
         for card_line in card.body.splitlines():
             out.write(f"       {card_line}\n")
     out.flush()
+    return None
+
+
+def _speaker(locale: str, stdout: TextIO) -> Speaker | None:
+    """The local player for ``--speak`` (said on the console), or ``None``."""
+    speaker = Speaker.find(locale)
+    stdout.write((speaker.describe() if speaker else
+                  "(--speak: no sound player found; showing text only)") + "\n")
+    return speaker
 
 
 def run_chat(locale: str, as_json: bool, fast: bool, speak: bool, user: str | None,
-             stdin: Iterable[str], stdout: TextIO) -> int:
+             stdin: Iterable[str], stdout: TextIO, timer: Timer | None = None) -> int:
     """The ``halsporre chat`` loop; the skill is opened straight away. Without ``user``
-    each run is a new user (nobody hears another run's progress)."""
-    session = ConsoleSession(locale, user=user or "console-" + uuid.uuid4().hex)
+    each run is a new user (nobody hears another run's progress).
+
+    Typed at a terminal, a line entered while the answer plays stops it and is sent at
+    once, with the moment it was typed as the request's timestamp: the skill settles
+    the place from it as on Alexa. Piped input waits for each answer to finish.
+    """
     isatty = getattr(stdin, "isatty", None)
     interactive = bool(isatty and isatty())
-    speaker = Speaker.find(locale) if speak else None
-    if speak:
-        stdout.write((speaker.describe() if speaker else
-                      "(--speak: no sound player found; showing text only)") + "\n")
+    timer = timer or RealTimer(stdin, interruptible=interactive and not fast and not as_json)
+    session = ConsoleSession(locale, user=user or "console-" + uuid.uuid4().hex, clock=timer.now)
+    speaker = _speaker(locale, stdout) if speak else None
 
-    def emit(turn: Exchange) -> None:
+    def emit(turn: Exchange) -> str | None:
         if as_json:
             stdout.write(turn.to_json() + "\n")
             stdout.flush()
-        else:
-            _show(turn, stdout, fast, speaker)
+            return None
+        return _show(turn, stdout, fast, timer, speaker)
 
-    emit(session.launch())
-    while True:
+    def next_line(typed: str | None) -> str | None:
+        """A line typed during the last answer, else the next one (prompting at a tty)."""
+        if typed is not None:
+            return typed
         if interactive and not as_json:
             stdout.write("> ")
             stdout.flush()
-        line = stdin.readline() if hasattr(stdin, "readline") else next(iter(stdin), "")
-        if not line:
-            break
-        utterance = line.strip()
+        return timer.next_line()
+
+    typed = emit(session.launch())
+    while (line := next_line(typed)) is not None:
+        typed, utterance = None, line.strip()
         if not utterance:
             continue
         if not as_json and not interactive:
             stdout.write(f"> {utterance}\n")
-        emit(session.say(utterance))
+        typed = emit(session.say(utterance))
     ended = session.end()
     if ended is not None and as_json:
         emit(ended)

@@ -10,8 +10,9 @@ from ask_sdk_model.ui import AskForPermissionsConsentCard, SimpleCard
 
 from skill.alexa.handlers.user import load_facts, run_effects
 from skill.alexa.reminders import REMINDER_SCOPE
+from skill.alexa.timeline import elapsed_ms, played, request_time
 from skill.alexa.turn import STATE_ATTR, session_attributes, turn_of
-from skill.core.dialogue import Decision, Event, Facts, decide
+from skill.core.dialogue import Decision, Event, Facts, decide, settle_place
 from skill.core.effects import finish
 from skill.core.playback import Answer, build_answer
 from skill.core.speech import to_ssml
@@ -66,14 +67,19 @@ def build_response(handler_input: HandlerInput, decision: Decision,
         builder.set_card(SimpleCard(title=answer.card.title, content=answer.card.body))
     session = session_attributes(handler_input)
     if decision.reprompt is not None and session is not None:
-        session[STATE_ATTR] = decision.state.to_dict()
+        state = decision.state
+        state.played = played(decision.speech, turn.words, turn.clips,
+                              request_time(handler_input)) if state.mode == "stretch" else None
+        session[STATE_ATTR] = state.to_dict()
     return builder.response
 
 
 def respond(handler_input: HandlerInput, event: Event, facts: Facts | None = None) -> Response:
     """Decide on ``event``, carry out the effects, put their outcome into words, answer."""
     facts = facts or load_facts(handler_input)
-    decision = decide(turn_of(handler_input).state, event, facts)
+    state = turn_of(handler_input).state
+    state = settle_place(state, elapsed_ms(state, request_time(handler_input)), event.name)
+    decision = decide(state, event, facts)
     outcome = run_effects(handler_input, decision.effects, facts)
     finished = finish(decision.speech, decision.effects, outcome)
     decision.speech = finished.speech

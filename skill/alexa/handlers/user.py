@@ -43,6 +43,7 @@ from skill.core.effects import (
     RecordSession,
     ReminderResult,
     SavePlace,
+    SavePreferences,
 )
 from skill.core.session_plan import AudioMode, mode_for_locale
 
@@ -138,6 +139,10 @@ class StoredFacts:
     @property
     def booking_url(self) -> str | None:
         return turn_of(self._handler_input).settings.booking_url
+
+    @property
+    def preferences(self) -> prog.Preferences:
+        return self._stored[0].prefs if self._stored else prog.Preferences()
 
 
 def load_facts(handler_input: HandlerInput) -> StoredFacts:
@@ -244,6 +249,9 @@ def _progress_change(effect: Effect, now: datetime, tz: ZoneInfo
         return lambda p: prog.record_completed(p, now, tz)
     if isinstance(effect, MarkCheckin):
         return lambda p: prog.mark_checkin_asked(p, now, tz)
+    if isinstance(effect, SavePreferences):
+        prefs = prog.Preferences(effect.hold_seconds, effect.setup_seconds)
+        return lambda p: prog.set_preferences(p, prefs)
     return None
 
 

@@ -9,6 +9,10 @@ Routes (a Flask Blueprint, registered by :func:`skill.frontends.web.create_app`)
 * ``POST /api/control`` ``{"locale", "event"}`` - a button: ``pause``, ``resume`` or ``stop``,
   sent to the skill as its intent (never as words through the NLU).
 
+Both take ``played_ms`` (optional): how far the last answer had played when the user spoke
+or pressed the button. The request is dated that long after the last one, so the skill
+settles the place exactly as it does from Alexa's request timestamps.
+
 Each turn runs in a :class:`~skill.frontends.console.ConsoleSession` rebuilt from the
 browser's session cookie (:mod:`.sessions`: the conversation, encrypted and signed by the
 server, ``HttpOnly; SameSite=Strict``), so any worker of any instance continues it. The
@@ -19,7 +23,8 @@ line with the reason. The routes are in :mod:`.blueprint`.
 
 The answer is JSON, a projection of the turn's playback plan
 (:class:`skill.core.playback.Answer`): ``text``, ``steps`` (a playlist: ``{"say": text}``,
-``{"audio": url, "text": words}``, ``{"pause_ms": n}``, each with ``start_ms`` and ``ms``),
+``{"audio": url, "text": words}``, ``{"pause_ms": n}``, each with ``start_ms`` and ``ms``;
+cues carry ``cue`` and a hold's start cue its ``hold_ms``),
 ``card`` (``title``, ``lines``), ``session_open``, and ``clinic`` (``phone``, ``tel``,
 ``booking``) when the answer gives the clinic's number.
 """
@@ -66,6 +71,8 @@ def _step_json(step: Step) -> dict[str, Any]:
         return {"audio": step.url, "text": step.text, "engine": step.engine, **timing}
     if isinstance(step, CueStep) and step.url:
         return {"audio": step.url, "text": step.text, "cue": step.name, **timing}
+    if isinstance(step, CueStep):
+        return {"say": step.text, "text": step.text, "cue": step.name, **timing}
     spoken = step.spoken if isinstance(step, Words) else step.text
     return {"say": spoken, "text": step.text, **timing}
 
@@ -73,7 +80,8 @@ def _step_json(step: Step) -> dict[str, Any]:
 def _merge(steps: list[dict[str, Any]], item: dict[str, Any]) -> None:
     """Adjacent words merge into one ``say`` step, adjacent pauses into one ``pause_ms``."""
     last = steps[-1] if steps else None
-    if last is not None and "say" in item and "say" in last:
+    if last is not None and "say" in item and "say" in last \
+            and "cue" not in item and "cue" not in last:
         last["say"] = f"{last['say']} {item['say']}"
         last["text"] = f"{last['text']} {item['text']}"
     elif last is not None and "pause_ms" in item and "pause_ms" in last:
@@ -94,7 +102,20 @@ def plan_steps(plan: Plan) -> list[dict[str, Any]]:
         if isinstance(step, Silence) and not step.duration_ms:
             continue
         _merge(steps, _step_json(step))
+    _hold_lengths(steps)
     return steps
+
+
+def _hold_lengths(steps: list[dict[str, Any]]) -> None:
+    """Each hold's start cue gets ``hold_ms``: from its start to its release cue's start
+    (the page's ring counts the whole hold down)."""
+    began: dict[str, Any] | None = None
+    for step in steps:
+        if step.get("cue") == "hold_start":
+            began = step
+        elif step.get("cue") == "hold_end" and began is not None:
+            began["hold_ms"] = step["start_ms"] - began["start_ms"]
+            began = None
 
 
 def _clinic(contact: ClinicContact | None) -> dict[str, Any] | None:
@@ -150,6 +171,20 @@ def _text(data: Mapping[str, Any]) -> str:
     if len(text) > MAX_TEXT_CHARS:
         raise ApiError(f"'text' is too long (at most {MAX_TEXT_CHARS} characters)")
     return text
+
+
+MAX_PLAYED_MS = 24 * 3600 * 1000
+
+
+def _played_ms(data: Mapping[str, Any]) -> int | None:
+    """How far the last answer had played when the user interrupted (``played_ms``)."""
+    value = data.get("played_ms")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) \
+            or not 0 <= value <= MAX_PLAYED_MS:
+        raise ApiError(f"'played_ms' must be an integer from 0 to {MAX_PLAYED_MS}")
+    return value
 
 
 def _control(data: Mapping[str, Any]) -> str:

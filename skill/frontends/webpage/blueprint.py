@@ -28,6 +28,7 @@ from skill.frontends.webpage import (
     _control,
     _json_body,
     _locale,
+    _played_ms,
     _text,
     answer_json,
     content_security_policy,
@@ -202,14 +203,16 @@ def create_blueprint(config: WebConfig) -> Blueprint:
         data = _json_body()
         locale = _locale(data)
         text = _text(data)
-        return conversations.run(locale, lambda c: c.say(text))
+        played = _played_ms(data)
+        return conversations.run(locale, lambda c: c.say(text, played))
 
     @bp.post("/api/control")
     def control():
         data = _json_body()
         locale = _locale(data)
         intent = _control(data)
-        return conversations.run(locale, lambda c: c.send_intent(intent))
+        played = _played_ms(data)
+        return conversations.run(locale, lambda c: c.send_intent(intent, played))
 
     return bp
 

@@ -57,6 +57,19 @@
 
   /* ---------------------------------------------------------------- playback */
 
+  /* The answer plays as one timeline: every step starts at its start_ms (the plan's
+   * times, the same Alexa's SSML keeps), whatever the browser's voice takes; a hold's
+   * ring counts down from its start cue to its release, and the transcript grows as
+   * the steps are played. `playing` says how far playback got (sent with a button). */
+  var playing = null;      // {t0, total, index} of the answer now playing
+
+  function clockNow() { return performance.now(); }
+
+  function playedMs() {
+    if (!playing) { return null; }
+    return Math.max(0, Math.round((clockNow() - playing.t0) * SPEED));
+  }
+
   function stopPlayback() {
     playToken += 1;
     if (current) { current.cancel(); current = null; }
@@ -66,9 +79,11 @@
     ringIdle();
   }
 
-  function sleep(ms, token) {
+  function until(at, token) {
     return new Promise(function (resolve) {
-      var id = setTimeout(done, ms);
+      var wait = at - clockNow();
+      if (wait <= 0 || token !== playToken) { resolve(); return; }
+      var id = setTimeout(done, wait);
       function done() { clearTimeout(id); if (current && current.id === token) { current = null; } resolve(); }
       current = { id: token, cancel: done };
     });
@@ -86,67 +101,27 @@
     return exact || near;
   }
 
-  function sentences(text) {
-    var parts = text.match(/[^.!?…]+[.!?…]*\s*/g) || [text];
-    return parts.map(function (s) { return s.trim(); }).filter(Boolean);
-  }
-
-  function speakOne(text, token) {
-    return new Promise(function (resolve) {
-      var synth = window.speechSynthesis;
-      if (!synth || typeof window.SpeechSynthesisUtterance !== "function") { resolve(); return; }
-      var u = new window.SpeechSynthesisUtterance(text);
-      u.lang = locale;
-      var voice = pickVoice(locale);
-      if (voice) { u.voice = voice; }
-      u.rate = 0.92;
-      var finished = false;
-      // Some browsers never fire "end" (no voices): move on after a generous estimate.
-      var watchdog = setTimeout(finish, (3000 + text.length * 90) / SPEED);
-      function finish() {
-        if (finished) { return; }
-        finished = true; clearTimeout(watchdog);
-        if (current && current.id === token) { current = null; }
-        resolve();
-      }
-      u.onend = finish;
-      u.onerror = finish;
-      current = { id: token, cancel: function () { synth.cancel(); finish(); } };
-      synth.speak(u);
-    });
-  }
-
-  async function speak(text, token) {
-    if (!$("read-aloud").checked) { return; }
-    var list = sentences(text);
-    for (var i = 0; i < list.length; i++) {
-      if (token !== playToken) { return; }
-      await speakOne(list[i], token);
-    }
+  /* Queue the words on the browser's voice (it says them in order; the timeline goes on). */
+  function speak(text) {
+    var synth = window.speechSynthesis;
+    if (!$("read-aloud").checked || !synth ||
+        typeof window.SpeechSynthesisUtterance !== "function") { return; }
+    var u = new window.SpeechSynthesisUtterance(text);
+    u.lang = locale;
+    var voice = pickVoice(locale);
+    if (voice) { u.voice = voice; }
+    u.rate = 0.92;
+    synth.speak(u);
   }
 
   function playClip(step, token) {
-    return new Promise(function (resolve) {
-      if (!$("read-aloud").checked) { resolve(); return; }
-      var player = $("player");
-      var settled = false;
-      function finish(fallback) {
-        if (settled) { return; }
-        settled = true;
-        player.onended = null; player.onerror = null;
-        if (current && current.id === token) { current = null; }
-        if (fallback && step.text && token === playToken) {
-          speak(step.text, token).then(resolve);
-        } else { resolve(); }
-      }
-      player.onended = function () { finish(false); };
-      player.onerror = function () { finish(true); };
-      current = { id: token, cancel: function () { player.pause(); finish(false); } };
-      player.src = step.audio;
-      player.playbackRate = SPEED > 1 ? 16 : 1;  // ?fast=1: clips too (16x is the maximum)
-      var started = player.play();
-      if (started && started.catch) { started.catch(function () { finish(true); }); }
-    });
+    if (!$("read-aloud").checked) { return; }
+    var player = $("player");
+    player.onerror = function () { if (token === playToken && step.text) { speak(step.text); } };
+    player.src = step.audio;
+    player.playbackRate = SPEED > 1 ? 16 : 1;  // ?fast=1: clips too (16x is the maximum)
+    var started = player.play();
+    if (started && started.catch) { started.catch(function () { player.onerror(); }); }
   }
 
   function ringIdle() {
@@ -155,62 +130,67 @@
     ring.hidden = true;
   }
 
-  function hold(ms, token) {
+  /* The ring counts the whole hold down, from its start cue (at `began`) to the release. */
+  function ringHold(ms, began, token) {
     var ring = $("ring"), bar = $("ring-bar"), secs = $("ring-seconds");
-    var realMs = ms / SPEED;
     ring.hidden = false;
     ring.dataset.running = "1";
     ring.setAttribute("role", "timer");
-    var start = performance.now();
-    return new Promise(function (resolve) {
-      var frame = 0, timer = 0, finished = false;
-      function draw() {
-        var elapsed = Math.min(realMs, performance.now() - start);
-        var left = Math.max(0, ms - elapsed * SPEED);
-        secs.textContent = String(Math.ceil(left / 1000));
-        bar.setAttribute("stroke-dashoffset", String(RING_LENGTH * (elapsed / (realMs || 1))));
-        ring.setAttribute("aria-label", t("hold") + " " + Math.ceil(left / 1000) + " " + t("seconds"));
-        if (!finished) { frame = requestAnimationFrame(draw); }
+    function draw() {
+      if (token !== playToken || ring.dataset.running !== "1") { return; }
+      var elapsed = Math.min(ms, (clockNow() - began) * SPEED);
+      var left = Math.max(0, ms - elapsed);
+      var shown = String(Math.ceil(left / 1000));
+      if (secs.textContent !== shown) {
+        secs.textContent = shown;
+        ring.setAttribute("aria-label", t("hold") + " " + shown + " " + t("seconds"));
       }
-      function finish(completed) {
-        if (finished) { return; }
-        finished = true;
-        cancelAnimationFrame(frame); clearTimeout(timer);
-        if (current && current.id === token) { current = null; }
-        if (completed) {
-          ring.dataset.done = String(Number(ring.dataset.done || 0) + 1);
-          bar.setAttribute("stroke-dashoffset", String(RING_LENGTH));
-          secs.textContent = "0";
-        }
-        ring.dataset.running = "0";
-        resolve();
-      }
-      current = { id: token, cancel: function () { finish(false); } };
-      timer = setTimeout(function () { finish(true); }, realMs);
-      draw();
-    });
+      bar.setAttribute("stroke-dashoffset", String(RING_LENGTH * (elapsed / (ms || 1))));
+      if (left > 0) { requestAnimationFrame(draw); }
+    }
+    draw();
+  }
+
+  function ringDone() {
+    var ring = $("ring");
+    if (ring.dataset.running !== "1") { return; }
+    ring.dataset.done = String(Number(ring.dataset.done || 0) + 1);
+    $("ring-bar").setAttribute("stroke-dashoffset", String(RING_LENGTH));
+    $("ring-seconds").textContent = "0";
+    ring.dataset.running = "0";
+  }
+
+  function transcript(text) {
+    if (!text) { return; }
+    var p = $("answer").querySelector("p");
+    p.textContent = p.textContent ? p.textContent + " " + text : text;
+  }
+
+  function startStep(step, token, at) {
+    var text = step.text || step.say || "";
+    if (step.cue === "hold_start") { ringHold(step.hold_ms || 0, at, token); }
+    if (step.cue === "hold_end") { ringDone(); }
+    if (typeof step.pause_ms === "number") { return; }
+    transcript(text);
+    if (text) { $("now").textContent = text; }
+    if (step.audio) { playClip(step, token); } else if (step.say) { speak(step.say); }
   }
 
   async function play(steps) {
     stopPlayback();
     var token = playToken;
-    // A timed answer (a stretch session) shows each step large as it plays.
-    var captions = steps.some(function (s) { return typeof s.pause_ms === "number"; });
+    var last = steps.length ? steps[steps.length - 1] : null;
+    var total = last ? last.start_ms + last.ms : 0;
+    var t0 = clockNow();
+    playing = { t0: t0, total: total, index: -1 };
     for (var i = 0; i < steps.length; i++) {
+      var at = t0 + steps[i].start_ms / SPEED;
+      await until(at, token);
       if (token !== playToken) { return; }
-      var step = steps[i];
-      if (typeof step.pause_ms === "number") {
-        await hold(step.pause_ms, token);
-      } else if (step.audio) {
-        ringIdle();
-        if (step.text && captions) { $("now").textContent = step.text; }
-        await playClip(step, token);
-      } else if (step.say) {
-        ringIdle();
-        if (captions) { $("now").textContent = step.text || step.say; }
-        await speak(step.say, token);
-      }
+      playing.index = i;
+      startStep(steps[i], token, at);
     }
+    await until(t0 + total / SPEED, token);
     if (token === playToken) { ringIdle(); }
   }
 
@@ -244,9 +224,7 @@
   function show(answer) {
     var box = $("answer");
     box.textContent = "";
-    var p = document.createElement("p");
-    p.textContent = answer.text || "";
-    box.appendChild(p);
+    box.appendChild(document.createElement("p"));  // grows as the steps are played
     $("now").textContent = "";
 
     var clinic = answer.clinic;
@@ -297,19 +275,33 @@
     }
   }
 
+  /* Where playback was when the user spoke or pressed a button (then it stops at once):
+   * the server dates the request that far after the answer began, so the skill keeps
+   * the exact place, as it does from Alexa's timestamps. */
+  function interrupt(body) {
+    var ms = playedMs();
+    if (ms !== null) {
+      body.played_ms = ms;
+      body.step = playing.index;
+    }
+    stopPlayback();
+    playing = null;
+    return body;
+  }
+
   function say(text) {
     text = String(text || "").trim();
     if (!text) { return; }
-    stopPlayback();
+    var body = interrupt({ locale: locale, text: text });
     $("heard").textContent = t("you_said") + " " + text;
-    return post("/api/talk", { locale: locale, text: text });
+    return post("/api/talk", body);
   }
 
   /* The buttons send a control event (the skill's Pause/Resume/Stop intent), not words. */
   function control(event) {
-    stopPlayback();
+    var body = interrupt({ locale: locale, event: event });
     $("heard").textContent = "";
-    return post("/api/control", { locale: locale, event: event });
+    return post("/api/control", body);
   }
 
   /* ---------------------------------------------------------------- listening */
@@ -374,9 +366,9 @@
       box.value = "";
       say(text);
     });
-    $("pause").addEventListener("click", function () { stopPlayback(); control("pause"); });
+    $("pause").addEventListener("click", function () { control("pause"); });
     $("resume").addEventListener("click", function () { control("resume"); });
-    $("stop").addEventListener("click", function () { stopPlayback(); control("stop"); });
+    $("stop").addEventListener("click", function () { control("stop"); });
     $("start").addEventListener("click", function () {
       stopPlayback();
       $("heard").textContent = "";
