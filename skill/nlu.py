@@ -32,6 +32,7 @@ from rapidfuzz import fuzz, process
 from unicode_rbnf import RbnfEngine
 
 from skill import resources
+from skill.core.conversation import INTENT_SECTIONS
 
 if TYPE_CHECKING:
     from skill.nlu_classifier import IntentClassifier
@@ -71,15 +72,7 @@ FILLERS = frozenset({
 #: The topic intents that read one leaflet section, as :data:`SECTION_SLOT` ids; an
 #: utterance torn between one of them and InfoIntent about the same section ("vad är
 #: prognosen för hälsporre") is not uncertain about what to read.
-TOPIC_SECTIONS: dict[str, str] = {
-    "SymptomsIntent": "symptoms",
-    "CausesIntent": "causes",
-    "PrognosisIntent": "prognosis",
-    "TreatmentIntent": "treatment",
-    "ExercisesInfoIntent": "exercises",
-    "SeekCareIntent": "seek_care",
-    "ClinicIntent": "clinic",
-}
+TOPIC_SECTIONS: dict[str, str] = {**INTENT_SECTIONS, "ClinicIntent": "clinic"}
 INFO_INTENT = "InfoIntent"
 SECTION_SLOT = "section"
 #: The section slot's generic value (the leaflet as a whole: "hälsporre", "broschyren");
