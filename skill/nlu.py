@@ -20,6 +20,7 @@ Used by our own front ends only (console, web page) and the tests; the Alexa pat
 from __future__ import annotations
 
 import json
+import logging
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -82,6 +83,24 @@ GENERIC_SECTION = "about"
 _NUM = "xnumberx"  # placeholder token for a number in the classifier's texts
 _SLOT_RE = re.compile(r"\{([A-Za-z][A-Za-z0-9_]*)\}")
 _NON_WORD_RE = re.compile(r"[^\w' ]+")
+
+
+log = logging.getLogger(__name__)
+
+
+def _make_classifier(texts: list[str], labels: list[str]) -> IntentClassifier | None:
+    """The statistical classifier, or None (with one log line) without the ``nlu`` extra.
+
+    Without scikit-learn the resolver still understands every listed sample, with or
+    without accents and courtesy words; anything else is ``AMAZON.FallbackIntent``.
+    """
+    try:
+        from skill.nlu_classifier import IntentClassifier  # scikit-learn: loaded here only
+    except ImportError as exc:
+        log.warning("understanding only the listed phrasings: %s "
+                    "(install 'halsporre[nlu]' for the classifier)", exc)
+        return None
+    return IntentClassifier(texts, labels)
 
 
 class UnsupportedLocale(ValueError):
@@ -268,9 +287,7 @@ class Resolver:
         texts, labels = self._training_set(out_of_domain or [])
         self._classifier: IntentClassifier | None = None
         if len(set(labels)) > 1:
-            from skill.nlu_classifier import IntentClassifier  # scikit-learn: loaded here only
-
-            self._classifier = IntentClassifier(texts, labels)
+            self._classifier = _make_classifier(texts, labels)
 
     # -- construction -------------------------------------------------------------
 
