@@ -198,21 +198,22 @@ def create_blueprint(config: WebConfig) -> Blueprint:
         data = _json_body()
         return conversations.run(_locale(data), lambda c: c.launch(), fresh=True)
 
-    @bp.post("/api/talk")
-    def talk():
+    def carry_on(read: Callable[[dict[str, Any]], str],
+                 act: Callable[[Any, str, int | None], Any]) -> Any:
+        """One turn of a running conversation: the field ``read`` picks, then ``act``."""
         data = _json_body()
         locale = _locale(data)
-        text = _text(data)
+        value = read(data)
         played = _played_ms(data)
-        return conversations.run(locale, lambda c: c.say(text, played))
+        return conversations.run(locale, lambda c: act(c, value, played))
+
+    @bp.post("/api/talk")
+    def talk():
+        return carry_on(_text, lambda c, text, played: c.say(text, played))
 
     @bp.post("/api/control")
     def control():
-        data = _json_body()
-        locale = _locale(data)
-        intent = _control(data)
-        played = _played_ms(data)
-        return conversations.run(locale, lambda c: c.send_intent(intent, played))
+        return carry_on(_control, lambda c, intent, played: c.send_intent(intent, played))
 
     return bp
 
