@@ -26,9 +26,13 @@ from skill.resources import models_dir
 @pytest.fixture
 def no_sklearn(monkeypatch):
     """Imports of scikit-learn fail, as where the extra is not installed."""
-    monkeypatch.setitem(sys.modules, "sklearn", None)
+    for name in [m for m in sys.modules if m.split(".")[0] == "sklearn"] + ["sklearn"]:
+        monkeypatch.setitem(sys.modules, name, None)
     monkeypatch.delitem(sys.modules, "skill.nlu_classifier", raising=False)
     monkeypatch.setattr(Resolver, "_cache", {})
+    # an earlier test's logging setup may have switched this logger off
+    monkeypatch.setattr(logging.getLogger("skill.nlu"), "disabled", False)
+    monkeypatch.setattr(logging.getLogger("skill.nlu"), "propagate", True)
 
 
 def _first_sample(locale: str, intent: str) -> str:
