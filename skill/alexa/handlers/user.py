@@ -44,7 +44,9 @@ from skill.core.effects import (
     ReminderResult,
     SavePlace,
     SavePreferences,
+    SaveSpeech,
 )
+from skill.core.locales import ALEXA_LOCALES
 from skill.core.session_plan import AudioMode, mode_for_locale
 
 log = logging.getLogger(__name__)
@@ -144,6 +146,11 @@ class StoredFacts:
     def preferences(self) -> prog.Preferences:
         return self._stored[0].prefs if self._stored else prog.Preferences()
 
+    @property
+    def language_choice(self) -> bool:
+        """The device is an English Echo: "speak Swedish" switches the answers' language."""
+        return turn_of(self._handler_input).device_locale in ALEXA_LOCALES
+
 
 def load_facts(handler_input: HandlerInput) -> StoredFacts:
     """Facts for the dialogue, read lazily; empty when storage is off or unreadable."""
@@ -185,7 +192,7 @@ def _reminder_client(handler_input: HandlerInput) -> Any:
 
 def _create_reminders(handler_input: HandlerInput, tz: ZoneInfo) -> Outcome:
     client = _reminder_client(handler_input)
-    locale = _reminder_locale(turn_of(handler_input).locale)
+    locale = _reminder_locale(turn_of(handler_input).device_locale)
     text = load_content(locale).text("reminders.spoken_text")
     tokens = create_daily_reminders(client, DEFAULT_TIMES, tz.key, locale, text,
                                     now=_now(handler_input))
@@ -252,6 +259,8 @@ def _progress_change(effect: Effect, now: datetime, tz: ZoneInfo
     if isinstance(effect, SavePreferences):
         prefs = prog.Preferences(effect.hold_seconds, effect.setup_seconds)
         return lambda p: prog.set_preferences(p, prefs)
+    if isinstance(effect, SaveSpeech):
+        return lambda p: prog.set_speech(p, effect.speech)
     return None
 
 
