@@ -8,6 +8,7 @@ Swedish" switches the answers to the clips the build made (``audio/sv-SE``).
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import shutil
@@ -21,10 +22,11 @@ import pytest
 
 from skill.content import echo_content, load_content
 from skill.core.clips import AUDIO_DIR, ClipLibrary
+from skill.core.dialogue import ANSWERS, Event
 from skill.core.limits import MAX_AUDIO_TAGS, MAX_REPROMPT_SECONDS, MAX_RESPONSE_SECONDS
-from skill.core.parts import Say
-from skill.core.playback import ClipStep, build_plan
-from skill.core.runs import planned_runs, split, stretch_answers
+from skill.core.parts import Say, parts_key
+from skill.core.playback import ClipStep, Silence, build_plan
+from skill.core.runs import planned_runs, split, stretch_answers, stretch_turns
 
 MANIFEST = AUDIO_DIR / "sv-SE" / "manifest.json"
 BASE = "https://clips.example.org/audio"
@@ -167,26 +169,81 @@ def test_the_build_joined_every_planned_run(manifest) -> None:
     assert {run.key for run in planned_runs()} == set(manifest["runs"])
 
 
+def _fits(plan, limit_seconds: float) -> None:
+    assert not plan.missing_clips, plan.missing_clips
+    assert 0 < plan.audio_tags <= MAX_AUDIO_TAGS, plan.text[:80]
+    assert plan.duration_ms <= limit_seconds * 1000, plan.text[:80]
+    assert all(isinstance(s, ClipStep | Silence) or getattr(s, "url", None)
+               for s in plan.steps), "words the English voice would read"
+
+
 def test_every_planned_stretch_answer_fits_alexas_limits(library) -> None:
     """Every answer of the stretch state machine, every hold time 20-30, every state,
     with the day's count and the reminders offer a finished session adds."""
     words = echo_content("sv-SE")
     # the longest ending a finished session adds: the day's count, the reminders offer
     tail = [Say("progress.count_many", {"count": 20}), Say("reminders.offer")]
+    turns = {(parts_key(p), parts_key(r)): (p, r) for p, r in stretch_turns()}
     longest = 0
-    checked = 0
-    for parts in set(stretch_answers()):
+    for parts, reprompt in turns.values():
         for answer in (list(parts), [*parts, *tail]):
             plan = build_plan(answer, words, library, MAX_AUDIO_TAGS)
-            assert not plan.missing_clips, plan.missing_clips
-            assert plan.audio_tags <= MAX_AUDIO_TAGS
-            assert plan.duration_ms <= MAX_RESPONSE_SECONDS * 1000
-            assert all(isinstance(s, ClipStep) or not getattr(s, "text", "")
-                       or getattr(s, "url", None) for s in plan.steps)
+            _fits(plan, MAX_RESPONSE_SECONDS)
             longest = max(longest, plan.duration_ms)
-            checked += 1
+        if reprompt:
+            _fits(build_plan(reprompt, words, library, MAX_AUDIO_TAGS), MAX_REPROMPT_SECONDS)
+    assert len(turns) > 500
+    print(f"longest planned Swedish stretch answer: {longest / 1000:.1f} s")
+
+
+def _menu_states() -> list:
+    from skill.core.conversation import SECTIONS, DialogueState
+
+    states = [DialogueState(), DialogueState(mode="clinic")]
+    states += [DialogueState(mode="info", section=i) for i in range(len(SECTIONS))]
+    states += [DialogueState(pending=p) for p in ANSWERS]
+    return states
+
+
+def _facts() -> list:
+    from skill.core.conversation import UserFacts
+    from skill.core.progress import Preferences
+    from skill.core.session_plan import AudioMode
+    from skill.core.stretch import StretchState
+
+    place = StretchState(exercise=2, rep=1, hold_seconds=25, started="2026-01-01").to_dict()
+    merged = AudioMode.MERGED
+    return [UserFacts(audio_mode=merged),
+            UserFacts(audio_mode=merged, returning=True, place_today=place, checkin_due=True,
+                      sessions_today=25, preferences=Preferences(22, 15)),
+            UserFacts(audio_mode=merged, returning=True, checkin_due=True, sessions_today=3,
+                      has_reminders=True, booking_url="https://boka.example.org")]
+
+
+def test_every_answer_outside_a_session_fits_alexas_limits(library) -> None:
+    """Launch and every intent in every menu state (sections, the clinic, each pending
+    question) with new, returning and busy users: only clips, within the limits."""
+    from skill.core.dialogue import KNOWN_INTENTS, LAUNCH, decide
+    from skill.core.effects import Outcome, finish
+
+    words = echo_content("sv-SE")
+    slots = [{}, {"section": "prognosis", "language": "sv", "exercise": "2", "seconds": "25",
+                  "length": "longer"}]
+    checked = 0
+    for facts in _facts():
+        for state in _menu_states():
+            for name in sorted(KNOWN_INTENTS | {LAUNCH}):
+                for slot in slots:
+                    decision = decide(copy.deepcopy(state), Event(name, slot), facts)
+                    for outcome in (Outcome(), Outcome(saved=False)):
+                        speech = finish(decision.speech, decision.effects, outcome).speech
+                        _fits(build_plan(speech, words, library, MAX_AUDIO_TAGS),
+                              MAX_RESPONSE_SECONDS)
+                    if decision.reprompt:
+                        _fits(build_plan(decision.reprompt, words, library, MAX_AUDIO_TAGS),
+                              MAX_REPROMPT_SECONDS)
+                    checked += 1
     assert checked > 1000
-    print(f"longest planned Swedish answer: {longest / 1000:.1f} s")
 
 
 def test_a_run_split_is_the_same_on_both_sides() -> None:
@@ -217,3 +274,55 @@ def test_a_deployment_can_make_swedish_the_default(env_value, tmp_path) -> None:
              "HALSPORRE_DEFAULT_SPEECH": env_value, "AUDIO_BASE_URL": BASE})
     ssml = json.loads(done.stdout.strip().splitlines()[-1])["response"]["outputSpeech"]["ssml"]
     assert f'src="{BASE}/sv-SE/' in ssml
+
+
+def test_the_speech_choice_is_part_of_the_progress_record() -> None:
+    from skill.core.progress import Progress, set_speech
+
+    progress = Progress()
+    assert progress.to_dict()["speech"] is None
+    set_speech(progress, "sv")
+    assert Progress.from_dict(progress.to_dict()).speech == "sv"
+    old = {k: v for k, v in progress.to_dict().items() if k != "speech"}
+    assert Progress.from_dict(old).speech is None  # records stored before the choice
+    with pytest.raises(ValueError):
+        Progress.from_dict({**progress.to_dict(), "speech": "fi"})
+    with pytest.raises(ValueError):
+        set_speech(progress, "<script>")
+
+
+def test_the_default_speech_setting_is_checked() -> None:
+    from skill.config import Settings
+
+    assert Settings.from_env({}).default_speech == "en"
+    assert Settings.from_env({"HALSPORRE_DEFAULT_SPEECH": "sv"}).default_speech == "sv"
+    with pytest.raises(ValueError, match="HALSPORRE_DEFAULT_SPEECH"):
+        Settings.from_env({"HALSPORRE_DEFAULT_SPEECH": "swedish"})
+
+
+def test_a_tampered_session_speech_is_ignored() -> None:
+    from skill.alexa.builder import build_skill
+    from skill.alexa.envelopes import LocalDevice
+    from skill.alexa.invoke import invoke
+    from skill.config import Settings
+
+    skill = build_skill(Settings(persistence="none"))
+    device = LocalDevice(locale="en-GB")
+    envelope = device.intent("AMAZON.HelpIntent")
+    envelope["session"]["attributes"] = {"speech": "<svenska>"}
+    out = invoke(skill, envelope)
+    assert "<audio" not in out["response"]["outputSpeech"]["ssml"]
+    assert out["sessionAttributes"]["speech"] == "en"
+
+
+def test_an_answer_of_too_many_clips_is_cut_to_five_with_a_log_line(library, caplog) -> None:
+    """Never planned (the tests above); should it happen, Alexa would refuse the whole
+    answer, so the clips before the last one are dropped and the error is logged."""
+    words = echo_content("sv-SE")
+    parts = [Say("stretch.resume"), Say("stretch.daily"), Say("stretch.rest"),
+             Say("progress.not_saved"), Say("stretch.no_more"), Say("reminders.offer")]
+    with caplog.at_level("ERROR", logger="skill.core.playback"):
+        plan = build_plan(parts, words, library, MAX_AUDIO_TAGS)
+    assert plan.audio_tags == MAX_AUDIO_TAGS
+    assert plan.steps[-1].text == words.text("reminders.offer")
+    assert "cut to 5" in caplog.text

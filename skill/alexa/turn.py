@@ -119,6 +119,12 @@ def chosen_speech(handler_input: HandlerInput, settings: Settings,
     return str(value)
 
 
+def speech_choice(device_locale: str, max_audio_tags: int | None) -> bool:
+    """The user chooses the answers' language: an Echo with an English locale (Alexa has
+    no Swedish one). Our own front ends (no tag limit) have their own language menu."""
+    return device_locale in ALEXA_LOCALES and max_audio_tags is not None
+
+
 def make_turn(settings: Settings, storage: AbstractPersistenceAdapter | None,
               device_locale: str, speech: str, max_audio_tags: int | None,
               state: DialogueState | None = None) -> Turn:
@@ -140,9 +146,9 @@ class TurnInterceptor(AbstractRequestInterceptor):
     def process(self, handler_input: HandlerInput) -> None:
         requested = getattr(handler_input.request_envelope.request, "locale", None)
         device = resolve_locale(requested)
-        speech = chosen_speech(handler_input, self.settings, self.storage) \
-            if device in ALEXA_LOCALES else "en"
         limit = getattr(handler_input.context, "audio_tag_limit", MAX_AUDIO_TAGS)
+        speech = chosen_speech(handler_input, self.settings, self.storage) \
+            if speech_choice(device, limit) else "en"
         turn = make_turn(self.settings, self.storage, device, speech, limit)
         turn = replace(turn, state=load_state(handler_input, turn.words))
         handler_input.attributes_manager.request_attributes[TURN_ATTR] = turn

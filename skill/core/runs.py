@@ -6,8 +6,8 @@ fixed stretches are joined once, by ``halsporre audio build``, never while a req
 
 * ``setup`` - the words before the first hold (an exercise's introduction and how to stand),
   with the session's opening words before them ("we hold for 30 seconds", "we go on");
-* ``body`` - every hold of the answer from its start tone to the closing question: the
-  counts, the time left, the release, the rests between holds (all silences included);
+* ``body`` - every hold of the answer from its start tone on: the counts, the time left,
+  the release, the rests between holds (all silences included), "exercise 1 done";
 * ``finish`` - the finishing words ("well done", "four to five times a day").
 
 Everything else is its own clip (the day's count is a variable ending: numbers are
@@ -40,8 +40,9 @@ _SETUP = frozenset({"stretch.exercise_intro", "stretch.exercise_resume", "stretc
                     *(f"stretch.setup.e{n}" for n in EXERCISES)})
 _BODY = frozenset({"stretch.time_left", "stretch.count", "stretch.release",
                    "stretch.rep_done", "stretch.rest", "stretch.exercise_done",
-                   "stretch.ask_next", "stretch.ask_exercise", "stretch.ask_continue",
                    *(f"stretch.hold.e{n}" for n in EXERCISES)})
+"""The closing question is not in the body: one body then serves a session of one
+exercise and of all three (the clips stay within 60 MB)."""
 _FINISH = frozenset({"stretch.finished", "stretch.finished_only", "stretch.finished_partial",
                      "stretch.daily"})
 BODY_START = "hold_start"
@@ -122,16 +123,17 @@ def clip_count(parts: Sequence[Part]) -> int:
 # --------------------------------------------------------------------------- planning
 
 
-def stretch_answers(holds: Sequence[int] = tuple(range(HOLD_MIN, HOLD_MAX + 1))
-                    ) -> Iterator[tuple[Part, ...]]:
-    """Every answer the stretch state machine can give, for every hold time: each start
-    (any hold asked for, one exercise or all) and every event in every state."""
+def stretch_turns(holds: Sequence[int] = tuple(range(HOLD_MIN, HOLD_MAX + 1))
+                  ) -> Iterator[tuple[tuple[Part, ...], tuple[Part, ...]]]:
+    """Every (answer, reprompt) the stretch state machine can give, for every hold time:
+    each start (any hold asked for, one exercise or all) and every event in every state."""
     from skill.core import stretch
     from skill.core.session_plan import AudioMode
 
     mode = AudioMode.MERGED
     for asked, only in itertools.product((None, 10, 40, *holds), (None, *EXERCISES)):
-        yield tuple(stretch.start(asked, only=only, mode=mode).parts)
+        step = stretch.start(asked, only=only, mode=mode)
+        yield tuple(step.parts), tuple(step.reprompt)
     events = [stretch.Event(name) for name in sorted(stretch.EVENTS)
               if name not in ("only", "set_hold", "set_setup")]
     events += [stretch.Event("only", n) for n in EXERCISES]
@@ -140,9 +142,16 @@ def stretch_answers(holds: Sequence[int] = tuple(range(HOLD_MIN, HOLD_MAX + 1))
     for state in _states(holds):
         for event in events:
             step = stretch.advance(state, event, mode=mode)
-            yield tuple(step.parts)
-            if step.reprompt:
-                yield tuple(step.reprompt)
+            yield tuple(step.parts), tuple(step.reprompt)
+
+
+def stretch_answers(holds: Sequence[int] = tuple(range(HOLD_MIN, HOLD_MAX + 1))
+                    ) -> Iterator[tuple[Part, ...]]:
+    """Every speech (answers and reprompts) of :func:`stretch_turns`."""
+    for parts, reprompt in stretch_turns(holds):
+        yield parts
+        if reprompt:
+            yield reprompt
 
 
 def _states(holds: Sequence[int]) -> Iterator[StretchState]:

@@ -29,7 +29,7 @@ from skill.alexa.reminders import (
     delete_reminders,
     fetch_time_zone,
 )
-from skill.alexa.turn import session_attributes, system_state, turn_of
+from skill.alexa.turn import session_attributes, speech_choice, system_state, turn_of
 from skill.content import load_content
 from skill.core import progress as prog
 from skill.core.dialogue import Facts
@@ -46,7 +46,6 @@ from skill.core.effects import (
     SavePreferences,
     SaveSpeech,
 )
-from skill.core.locales import ALEXA_LOCALES
 from skill.core.session_plan import AudioMode, mode_for_locale
 
 log = logging.getLogger(__name__)
@@ -149,7 +148,8 @@ class StoredFacts:
     @property
     def language_choice(self) -> bool:
         """The device is an English Echo: "speak Swedish" switches the answers' language."""
-        return turn_of(self._handler_input).device_locale in ALEXA_LOCALES
+        turn = turn_of(self._handler_input)
+        return speech_choice(turn.device_locale, turn.max_audio_tags)
 
 
 def load_facts(handler_input: HandlerInput) -> StoredFacts:
