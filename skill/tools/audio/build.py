@@ -574,6 +574,9 @@ def main(argv: Sequence[str] | None = None, *,
             return 1
         for skip in summary.skipped:
             print(f"warning: skipped {skip['key']}: {skip['reason']}", file=sys.stderr)
+        if summary.runs_skipped:
+            print(f"warning: {summary.runs_skipped} planned runs not joined: their words are "
+                  "not in this content", file=sys.stderr)
         print(summary.line())
     return 0
 
