@@ -87,6 +87,10 @@ def cmd_audio(args: argparse.Namespace) -> int:
     if not args.audio_args:  # nothing asked: say how, build nothing
         audio_parser().print_help(sys.stdout)
         return 0
+    if args.audio_args[0] == "publish":
+        from skill.tools.audio.publish import main as publish_main
+
+        return publish_main(args.audio_args[1:])
     return audio_main(args.audio_args)
 
 
@@ -142,7 +146,8 @@ def parser() -> argparse.ArgumentParser:
                      help="also write the privacy and terms pages here as static files")
     pkg.set_defaults(func=cmd_package)
 
-    audio = add("audio", "render clips (halsporre audio build -h)")
+    audio = add("audio", "render clips (halsporre audio build -h) or upload them to S3 "
+                         "(halsporre audio publish -h)")
     audio.add_argument("audio_args", nargs=argparse.REMAINDER)
     audio.set_defaults(func=cmd_audio)
     return p

@@ -25,6 +25,8 @@ class Settings:
     audio_base_url: str | None = None
     default_timezone: str = "Europe/Stockholm"
     replay_db_path: Path | None = None
+    default_speech: str = "en"
+    """What an English Echo speaks to a user who never chose ("sv": the Swedish clips)."""
     booking_url: str | None = None
     """The clinic's online booking page, shown on cards and the web page. Unset: they
     name 1177.se and Tiohundra's website without a link (the leaflet's address has no
@@ -55,9 +57,19 @@ class Settings:
             default_timezone=env.get("HALSPORRE_DEFAULT_TIMEZONE", defaults.default_timezone),
             replay_db_path=Path(env["HALSPORRE_REPLAY_DB_PATH"])
             if env.get("HALSPORRE_REPLAY_DB_PATH") else None,
+            default_speech=_speech(env.get("HALSPORRE_DEFAULT_SPEECH")),
             booking_url=_web_address("HALSPORRE_BOOKING_URL", env.get("HALSPORRE_BOOKING_URL")),
             **_web_settings(env, defaults),
         )
+
+
+def _speech(value: str | None) -> str:
+    """``HALSPORRE_DEFAULT_SPEECH``: ``en`` (unset) or ``sv``; anything else is a clear
+    ValueError at start."""
+    value = (value or "en").strip().lower()
+    if value not in ("sv", "en"):
+        raise ValueError(f"HALSPORRE_DEFAULT_SPEECH must be sv or en, got {value!r}")
+    return value
 
 
 def _web_address(name: str, value: str | None) -> str | None:

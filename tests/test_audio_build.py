@@ -179,9 +179,9 @@ def test_domains_cover_real_placeholders() -> None:
                "d": "ditt {ordinal} pass"}
     plan = plan_locale(strings, "sv-SE", count_max=0)
     texts = set(plan.items)
-    assert {"1 sekunder kvar.", "30 sekunder kvar.", "0 kvar", "5 kvar",
+    assert {"20 sekunder kvar.", "30 sekunder kvar.", "0 kvar", "5 kvar",
             "ditt första pass", "ditt andra pass"} <= texts
-    assert "31 sekunder kvar." not in texts
+    assert "19 sekunder kvar." not in texts and "31 sekunder kvar." not in texts
     assert [s["key"] for s in plan.skipped] == ["c"]
 
 
@@ -206,3 +206,38 @@ def test_main_engine_unavailable_exits_2(tmp_path: Path, capsys) -> None:
     assert rc == 2
     assert "--engine espeak" in capsys.readouterr().err
     assert not (tmp_path / "sv-SE" / "manifest.json").exists()
+
+
+def test_runs_are_joined_once_from_the_sentence_clips(tmp_path: Path) -> None:
+    """A run (skill.core.runs) becomes one clip of its sentences and silences, with a Wait
+    timed on the clips' real lengths; a rebuild joins nothing; an edit joins it anew."""
+    from skill.core.parts import Cue, Pause, Say, Wait
+    from skill.core.runs import Run
+
+    strings = dict(_content(tmp_path), **{"cue.hold_start": "Nu."})
+    run = Run("body", (Cue("hold_start"), Say("welcome"), Wait(3000), Say("clinic.call"),
+                       Pause(500), Say("info.next", {"title": "@info.sections.about.title"})))
+    audio = tmp_path / "audio"
+    first = _build(strings, audio, runs=[run])
+    assert first.runs == 1 and first.runs_skipped == 0
+    lib = ClipLibrary.load("sv-SE", audio, "https://x.test/audio")
+    assert lib is not None
+    clip = lib.run(run.key)
+    assert clip is not None and clip.url.startswith("https://x.test/audio/sv-SE/run-")
+    parts = [lib.cue("hold_start"), lib.lookup("Välkommen till Hälsporre."),
+             lib.lookup("Ring mottagningen på 08-123 45 67.")]
+    assert all(parts)
+    # the Wait pads to 3 s after the start tone; then the call, 0.5 s, the offer
+    assert clip.duration_ms >= 3000 + parts[2].duration_ms + 500
+    assert (audio / "sv-SE" / clip.url.rsplit("/", 1)[1]).is_file()
+    manifest = json.loads((audio / "sv-SE" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["runs"][run.key]["engine"] == "fake"
+    assert "Välkommen till Hälsporre." in manifest["runs"][run.key]["text"]
+
+    again = _build(strings, audio, runs=[run])
+    assert (again.rendered, again.removed) == (0, 0)
+    edited = dict(strings, welcome="Välkommen tillbaka.")
+    third = _build(edited, audio, runs=[run])
+    assert third.rendered == 2 and third.removed == 2  # the sentence and its run
+    missing = _build(strings, audio, runs=[Run("body", (Say("no.such.key"), Say("welcome")))])
+    assert missing.runs == 0 and missing.runs_skipped == 1

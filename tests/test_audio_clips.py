@@ -84,38 +84,18 @@ def test_missing_manifest_is_none_and_logged_once(tmp_path: Path, caplog) -> Non
     assert len([r for r in caplog.records if "no audio manifest" in r.message]) == 1
 
 
-def test_fit_keeps_five_tags_and_needs_no_join(tmp_path: Path) -> None:
-    _manifest(tmp_path)
-    lib = ClipLibrary.load("sv-SE", tmp_path)
-    c = lib.lookup("fem")
-    parts = [c, 500, c, c, 1000, c, c]
-    assert lib.fit(parts) == parts
-
-
-@pytest.mark.slow
-@needs_ffmpeg
-def test_combine_joins_many_clips_into_one(tmp_path: Path) -> None:
-    d = tmp_path / "sv-SE"
-    d.mkdir()
-    tones.render_tone(tones.TONES["hold_start"], d / "s.mp3")
-    tones.render_tone(tones.TONES["hold_end"], d / "e.mp3")
-    start_ms, end_ms = convert.duration_ms(d / "s.mp3"), convert.duration_ms(d / "e.mp3")
-    manifest = {"clips": {}, "cues": {
-        "hold_start": {"file": "s.mp3", "duration_ms": start_ms},
-        "hold_end": {"file": "e.mp3", "duration_ms": end_ms}}}
-    (d / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+def test_runs_are_looked_up_by_their_key(tmp_path: Path) -> None:
+    path = _manifest(tmp_path) / "manifest.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["runs"] = {"body:abc": {"file": "fem.mp3", "duration_ms": 61_000, "engine": "espeak",
+                                 "text": "Håll. Fem."}}
+    path.write_text(json.dumps(data), encoding="utf-8")
     lib = ClipLibrary.load("sv-SE", tmp_path, "https://h/audio")
-    s, e = lib.cue("hold_start"), lib.cue("hold_end")
-    parts = [s, 2000, e, s, e, s, e]  # 6 clips: more than Alexa's 5 tags
-    fitted = lib.fit(parts)
-    assert fitted is not None and len(fitted) == 1
-    joined = fitted[0]
-    assert joined.url.startswith("https://h/audio/sv-SE/joined/")
-    info = convert.probe(joined.path)
-    assert (info.codec, info.sample_rate, info.channels) == ("mp3", 24_000, 1)
-    expected = 3 * (start_ms + end_ms) + 2000
-    assert abs(info.duration_ms - expected) < 400
-    assert lib.combine(parts) == joined  # cached: same name, not re-made
+    run = lib.run("body:abc")
+    assert run is not None and run.url == "https://h/audio/sv-SE/fem.mp3"
+    assert (run.duration_ms, run.engine) == (61_000, "espeak")
+    assert lib.run("body:other") is None
+    assert not hasattr(lib, "combine") and not hasattr(lib, "fit")
 
 
 @pytest.mark.slow

@@ -71,7 +71,8 @@ def manifest() -> dict:
 
 
 def _entries(manifest: dict) -> list[dict]:
-    return [*manifest["clips"].values(), *manifest["cues"].values()]
+    return [*manifest["clips"].values(), *manifest["cues"].values(),
+            *manifest.get("runs", {}).values()]
 
 
 def test_every_committed_clip_is_alexa_format(manifest: dict) -> None:

@@ -98,31 +98,3 @@ def test_chosen_state_with_huge_params_through_the_skill_starts_afresh(caplog):
         assert "zzzz" not in out["response"]["outputSpeech"]["ssml"]
     assert playback._cache.bytes < 1_000_000
     assert "dialogue state rejected" in caplog.text
-
-
-def test_joined_clips_stop_at_their_budget(tmp_path, monkeypatch, caplog) -> None:
-    """Pauses come back in session attributes: every distinct pause would be a new joined
-    clip (ffmpeg and disk) without a bound."""
-    import logging
-
-    from skill.core import clips as clips_mod
-    from skill.tools.audio import convert
-    from tests.test_audio_clips import _manifest
-
-    def fake_concat(parts, dest):
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        dest.write_bytes(b"ID3" + b"\0" * 100)
-
-    monkeypatch.setattr(convert, "concat_parts", fake_concat)
-    monkeypatch.setattr(clips_mod, "MAX_JOINED_FILES", 3)
-    monkeypatch.setattr(clips_mod, "_joined_budget", clips_mod._JoinedBudget())
-    clips_mod._warned.clear()
-    _manifest(tmp_path)
-    lib = clips_mod.ClipLibrary.load("sv-SE", tmp_path)
-    c = lib.lookup("fem")
-    with caplog.at_level(logging.WARNING, logger="skill.core.clips"):
-        made = [lib.fit([c, c, c, c, c, pause, c]) for pause in range(1, 7)]
-    assert [m is not None for m in made] == [True, True, True, False, False, False]
-    assert len(list((tmp_path / "sv-SE" / "joined").glob("*.mp3"))) == 3
-    assert lib.fit([c, c, c, c, c, 1, c]) is not None  # one already made is still used
-    assert "no more are made" in caplog.text

@@ -13,10 +13,11 @@ from skill.core.dialogue import (
     KNOWN_INTENTS,
     DialogueState,
     Event,
+    UserFacts,
     decide,
     handler_for,
 )
-from skill.core.effects import SavePlace
+from skill.core.effects import SavePlace, SaveSpeech
 from skill.core.locales import SUPPORTED_LOCALES
 from skill.core.parts import Say
 from skill.core.speech import render
@@ -48,7 +49,7 @@ def test_every_table_entry_is_a_small_documented_named_function() -> None:
 
 #: In the interaction models (branch nlu) but not yet given behaviour by any issue: the
 #: Alexa layer answers them as AMAZON.FallbackIntent (logged). Remove a name once wired.
-NOT_WIRED_YET = {"SetLanguageIntent"}
+NOT_WIRED_YET: set[str] = set()
 
 
 @pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
@@ -117,3 +118,21 @@ def test_small_talk_in_a_stretch_keeps_the_session_and_asks_again(intent, key) -
     d = decide(state, Event(intent))
     assert keys(d.speech)[0] == key and d.state.mode == "stretch" and d.state.stretch == place
     assert keys(d.speech)[-1].startswith("stretch.ask_") and d.reprompt
+
+
+@pytest.mark.parametrize("slot", ["sv", "en"])
+def test_set_language_keeps_the_choice_and_answers_in_it(slot) -> None:
+
+    decision = decide(DialogueState(), Event("SetLanguageIntent", {"language": slot}),
+                      UserFacts())
+    assert decision.speech == [Say("language.set")] and decision.reprompt
+    assert decision.effects == [SaveSpeech(slot)]
+
+
+def test_set_language_where_the_page_chooses_and_without_a_language() -> None:
+    page = decide(DialogueState(), Event("SetLanguageIntent", {"language": "sv"}),
+                  UserFacts(language_choice=False))
+    assert page.speech == [Say("language.fixed")] and page.effects == []
+    unknown = decide(DialogueState(), Event("SetLanguageIntent", {"language": "fi"}),
+                     UserFacts())
+    assert unknown.effects == [] and Say("language.set") not in unknown.speech

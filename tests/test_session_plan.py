@@ -10,6 +10,7 @@ from skill.content import load_content, placeholders
 from skill.core.locales import SUPPORTED_LOCALES
 from skill.core.parts import Cue, Pause, Say, Wait
 from skill.core.playback import CueStep, Silence, Words, build_plan
+from skill.core.runs import Run, split
 from skill.core.session_plan import (
     EXERCISES,
     HOLD_MAX,
@@ -98,8 +99,11 @@ def test_audio_counts_are_exposed():
         assert seg.cue_count == 2 * len(seg.reps)
         if mode is AudioMode.CUE_CLIPS:
             assert audio_tags(seg.parts, mode) == seg.cue_count <= 5
-        if mode is AudioMode.MERGED:
-            assert audio_tags(seg.parts, mode) == 1
+        if mode is AudioMode.MERGED:  # the setup words, then every hold up to the question
+            kinds = [c.kind for c in split(seg.parts) if isinstance(c, Run)]
+            assert kinds[-2:] == ["setup", "body"] or kinds[-3:] == ["setup", "body", "finish"]
+            question = 0 if seg.finished else 1  # the closing question is its own clip
+            assert audio_tags(seg.parts, mode) == len(kinds) + question <= 3
         if mode is AudioMode.TEXT:
             assert audio_tags(seg.parts, mode) == 0
 

@@ -8,7 +8,7 @@ travels in ``request_attributes``.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
@@ -17,7 +17,7 @@ from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model.interfaces.system import SystemState
 
 from skill.config import Settings
-from skill.content import Content, load_content
+from skill.content import Content, echo_content, load_content
 from skill.core.dialogue import DialogueState
 from skill.core.limits import MAX_AUDIO_TAGS
 from skill.core.locales import ALEXA_LOCALES, DEFAULT_LOCALE, resolve_locale
@@ -29,6 +29,11 @@ log = logging.getLogger(__name__)
 TURN_ATTR = "turn"
 STATE_ATTR = "state"
 """The session attribute that holds the serialised :class:`DialogueState`."""
+SPEECH_ATTR = "speech"
+"""The session attribute that holds the user's speech choice (``sv``/``en``) once read."""
+
+#: The speech choices on an English Echo: the locale whose words (and clips) answer.
+SPEECH_LOCALES: dict[str, str | None] = {"sv": "sv-SE", "en": None}
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,9 @@ class Turn:
     max_audio_tags: int | None
     """Alexa's limit (5); ``None`` for our own front ends, which have none."""
     state: DialogueState
+    device_locale: str = DEFAULT_LOCALE
+    """The request's locale (what the Echo hears and Alexa's reminders speak); ``locale``
+    is the language of the answer, Swedish on an English Echo when the user chose it."""
 
 
 def session_attributes(handler_input: HandlerInput) -> dict[str, Any] | None:
@@ -84,6 +92,51 @@ def _clips(locale: str, settings: Settings) -> ClipSource | None:
     return ClipLibrary.cached(locale, base_url=settings.audio_base_url)
 
 
+def _stored_speech(handler_input: HandlerInput) -> str | None:
+    """The speech choice in the user's progress record (``None``: none, or unreadable)."""
+    from ask_sdk_core.exceptions import PersistenceException
+
+    from skill.core.progress import load_progress
+
+    try:
+        return load_progress(handler_input.attributes_manager.persistent_attributes).speech
+    except (PersistenceException, ValueError) as exc:
+        log.warning("speech choice not read (%s); using the default", exc)
+        return None
+
+
+def chosen_speech(handler_input: HandlerInput, settings: Settings,
+                  storage: AbstractPersistenceAdapter | None) -> str:
+    """``sv`` or ``en``: from the session, else the user's record (read once a session),
+    else the deployment's default (``HALSPORRE_DEFAULT_SPEECH``)."""
+    session = session_attributes(handler_input)
+    value = session.get(SPEECH_ATTR) if session else None
+    if value not in SPEECH_LOCALES:
+        value = (_stored_speech(handler_input) if storage is not None else None) \
+            or settings.default_speech
+        if session is not None:
+            session[SPEECH_ATTR] = value
+    return str(value)
+
+
+def speech_choice(device_locale: str, max_audio_tags: int | None) -> bool:
+    """The user chooses the answers' language: an Echo with an English locale (Alexa has
+    no Swedish one). Our own front ends (no tag limit) have their own language menu."""
+    return device_locale in ALEXA_LOCALES and max_audio_tags is not None
+
+
+def make_turn(settings: Settings, storage: AbstractPersistenceAdapter | None,
+              device_locale: str, speech: str, max_audio_tags: int | None,
+              state: DialogueState | None = None) -> Turn:
+    """The turn for ``device_locale``; on an English Echo with ``speech`` ``sv`` the
+    answer is Swedish clips, with the help that names the English words the Echo hears."""
+    chosen = SPEECH_LOCALES.get(speech) if device_locale in ALEXA_LOCALES else None
+    locale = chosen or device_locale
+    words = echo_content(locale) if chosen else load_content(locale)
+    return Turn(settings, storage, locale, words, _clips(locale, settings), max_audio_tags,
+                state if state is not None else DialogueState(), device_locale)
+
+
 class TurnInterceptor(AbstractRequestInterceptor):
     """Builds this request's :class:`Turn` (unknown locales fall back to English, logged)."""
 
@@ -92,12 +145,25 @@ class TurnInterceptor(AbstractRequestInterceptor):
 
     def process(self, handler_input: HandlerInput) -> None:
         requested = getattr(handler_input.request_envelope.request, "locale", None)
-        locale = resolve_locale(requested)
-        words = load_content(locale)
+        device = resolve_locale(requested)
         limit = getattr(handler_input.context, "audio_tag_limit", MAX_AUDIO_TAGS)
-        turn = Turn(self.settings, self.storage, locale, words, _clips(locale, self.settings),
-                    limit, load_state(handler_input, words))
+        speech = chosen_speech(handler_input, self.settings, self.storage) \
+            if speech_choice(device, limit) else "en"
+        turn = make_turn(self.settings, self.storage, device, speech, limit)
+        turn = replace(turn, state=load_state(handler_input, turn.words))
         handler_input.attributes_manager.request_attributes[TURN_ATTR] = turn
+
+
+def switch_speech(handler_input: HandlerInput, speech: str) -> Turn:
+    """Answer this request (and the rest of the session) in ``speech`` from now on."""
+    turn = turn_of(handler_input)
+    session = session_attributes(handler_input)
+    if session is not None:
+        session[SPEECH_ATTR] = speech
+    new = make_turn(turn.settings, turn.storage, turn.device_locale, speech,
+                    turn.max_audio_tags, turn.state)
+    handler_input.attributes_manager.request_attributes[TURN_ATTR] = new
+    return new
 
 
 def turn_of(handler_input: HandlerInput) -> Turn:

@@ -107,6 +107,18 @@ def load_content(locale: str, content_dir: Path = CONTENT_DIR) -> Content:
     return Content(locale=locale, strings=strings)
 
 
+ECHO_PREFIX = "echo."
+
+
+@cache
+def echo_content(locale: str) -> Content:
+    """The words of ``locale`` when an English-speaking Echo listens (Swedish on an Echo):
+    each ``echo.<key>`` in place of ``<key>`` (help that names the English words)."""
+    base = load_content(locale)
+    return Content(locale, {key: base.strings.get(ECHO_PREFIX + key, text)
+                            for key, text in base.strings.items()})
+
+
 def validate_all(content_dir: Path = CONTENT_DIR) -> None:
     """Raise :class:`ContentError` unless every locale has the same keys and placeholders
     (those in :data:`SPEECH_FIELDS` excepted)."""

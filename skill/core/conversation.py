@@ -191,6 +191,8 @@ class Facts(Protocol):
     def booking_url(self) -> str | None: ...
     @property
     def preferences(self) -> Preferences: ...
+    @property
+    def language_choice(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -208,6 +210,8 @@ class UserFacts:
     booking_url: str | None = None
     """The deployment's online booking page (``Settings.booking_url``), for the card."""
     preferences: Preferences = Preferences()
+    language_choice: bool = True
+    """The user may choose the answers' language (an English Echo: Swedish or English)."""
 
 
 @dataclass

@@ -115,6 +115,7 @@ ANYWHERE: Mapping[str, Handler] = {
     "GreetingIntent": m.greet,
     "ThanksIntent": m.thank,
     "MedicalQuestionIntent": m.medical_question,
+    "SetLanguageIntent": m.set_language,
     "AMAZON.FallbackIntent": m.not_understood,
 }
 

@@ -33,6 +33,14 @@ class SavePreferences:
 
 
 @dataclass(frozen=True)
+class SaveSpeech:
+    """Keep the language the user chose on an English Echo (``sv`` or ``en``); the answer
+    that names it is already in that language."""
+
+    speech: str
+
+
+@dataclass(frozen=True)
 class ClearPlace:
     """Forget the stored place (the user chose to start afresh)."""
 
@@ -63,10 +71,10 @@ class DeleteData:
 
 
 Effect = SavePlace | ClearPlace | RecordSession | MarkCheckin | CreateReminders \
-    | DeleteReminders | DeleteData | SavePreferences
+    | DeleteReminders | DeleteData | SavePreferences | SaveSpeech
 
 #: Effects whose failure to save the user is told about ("progress not saved").
-PROGRESS_EFFECTS = (SavePlace, RecordSession, SavePreferences)
+PROGRESS_EFFECTS = (SavePlace, RecordSession, SavePreferences, SaveSpeech)
 
 
 class ReminderResult(StrEnum):

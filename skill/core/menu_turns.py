@@ -25,10 +25,11 @@ from skill.core.effects import (
     DeleteReminders,
     Effect,
     MarkCheckin,
+    SaveSpeech,
 )
 from skill.core.parts import Part, Say, ref
 from skill.core.playback import Card
-from skill.core.progress import Preferences
+from skill.core.progress import SPOKEN_COUNT_MAX, Preferences
 from skill.core.stretch_turns import (
     keep_place_on_end,
     keep_preferences,
@@ -234,14 +235,37 @@ def keep_data(state: DialogueState, event: Event, facts: Facts) -> Decision:
     return menu(state, [Say("privacy.kept")])
 
 
+# --- language ---------------------------------------------------------------------------
+
+LANGUAGES = frozenset({"sv", "en"})
+
+
+def set_language(state: DialogueState, event: Event, facts: Facts) -> Decision:
+    """SetLanguageIntent ("speak Swedish", "svenska", "speak English"): on an English Echo
+    the answers switch to that language (this one already speaks it) and the choice is
+    kept; elsewhere the page's own language menu chooses."""
+    language = event.slot("language")
+    if language not in LANGUAGES:
+        return not_understood(state, event, facts)
+    state.mode, state.pending = "menu", None
+    if not facts.language_choice:
+        return ask(state, [Say("language.fixed")], [Say("menu.reprompt")])
+    decision = ask(state, [Say("language.set")], [Say("menu.reprompt")])
+    decision.effects.append(SaveSpeech(language))
+    return decision
+
+
 # --- progress, reminders, privacy, stretch ----------------------------------------------
 
 
 def tell_progress(state: DialogueState, event: Event, facts: Facts) -> Decision:
     """ProgressIntent outside a session: how many sessions today."""
     count = facts.sessions_today
-    lead = Say("progress.sessions_today", {"count": count}) if count \
-        else Say("progress.none_today")
+    if count > SPOKEN_COUNT_MAX:
+        lead = Say("progress.sessions_lots")
+    else:
+        lead = Say("progress.sessions_today", {"count": count}) if count \
+            else Say("progress.none_today")
     return menu(state, [lead])
 
 

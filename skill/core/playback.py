@@ -16,7 +16,7 @@ import logging
 import re
 import string
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from skill.content import SPEECH_FIELDS, Content
@@ -33,6 +33,7 @@ from skill.core.parts import (
     parts_key,
     wait_gap,
 )
+from skill.core.runs import Run, split
 
 log = logging.getLogger(__name__)
 
@@ -352,75 +353,74 @@ class _Builder:
         return Plan(tuple(self.steps), tuple(self.missing))
 
 
-def _clip_items(parts: Sequence[Part], content: Content, clips: ClipSource
-                ) -> tuple[list[object], list[str]] | None:
-    """The clips and silences (ms) of ``parts`` in order, and their words; ``None`` when
-    a sentence or cue has no clip. A :class:`Wait` is timed with the clips' lengths."""
-    items: list[object] = []
-    words: list[str] = []
-    at = anchor = 0
-    for part in parts:
-        if isinstance(part, Pause | Wait):
-            ms = part.ms if isinstance(part, Pause) else wait_gap(at, anchor, part)
-            items += [ms] if ms else []
-            at += ms
-            continue
-        if isinstance(part, Cue) and part.name == HOLD_ANCHOR:
-            anchor = at
-        if isinstance(part, Say):
-            text = plain_text(content, part).strip()
-            clip = clips.lookup(text)
+def _run_step(builder: _Builder, content: Content, run: Run, clips: ClipSource) -> bool:
+    """The run's one pre-joined clip (``False`` when the build made none: logged)."""
+    lookup: Callable[[str], Clip | None] | None = getattr(clips, "run", None)
+    clip = lookup(run.key) if lookup is not None else None
+    if clip is None:
+        log.warning("%s: no clip for %s run %s", content.locale, run.kind, run.key)
+        return False
+    words = " ".join(plain_text(content, p).strip() for p in run.parts if isinstance(p, Say))
+    builder.add(ClipStep(clip.url, words, builder.at, clip.duration_ms, clip.engine))
+    return True
+
+
+def _build_runs(parts: Sequence[Part], content: Content, clips: ClipSource,
+                max_audio_tags: int) -> Plan:
+    """An Alexa answer of clips: each run of :func:`skill.core.runs.split` is one clip made
+    by the build, every other sentence its own clip, silences SSML breaks."""
+    builder = _Builder()
+    for chunk in split(parts):
+        if isinstance(chunk, Run):
+            if not _run_step(builder, content, chunk, clips):
+                builder.missing.append(chunk.key)
+                for part in chunk.parts:
+                    _add_part(builder, content, part, clips)
         else:
-            text = content.text(f"cue.{part.name}").strip()
-            clip = clips.cue(part.name)
-        if clip is None:
-            return None
-        items.append(clip)
-        at += clip.duration_ms or _say_ms(text)
-        words += [text] if text else []
-    return items, words
+            _add_part(builder, content, chunk, clips)
+    return _within(builder.plan(), content, max_audio_tags)
 
 
-def _joined(parts: Sequence[Part], content: Content, clips: ClipSource,
-            max_audio_tags: int) -> Plan | None:
-    """One clip for the whole answer when it needs more clips than Alexa allows.
+def _within(plan: Plan, content: Content, max_audio_tags: int) -> Plan:
+    """``plan`` with at most ``max_audio_tags`` clips: Alexa refuses the whole answer
+    otherwise. Never expected (the runs keep every planned answer within it, tested);
+    if it happens the clips before the last one are dropped, with a log line."""
+    if plan.audio_tags <= max_audio_tags:
+        return plan
+    log.error("%s: answer of %d clips cut to %d: %s", content.locale, plan.audio_tags,
+              max_audio_tags, plan.text[:80])
+    clips = [i for i, s in enumerate(plan.steps) if isinstance(s, ClipStep | CueStep)
+             and (not isinstance(s, CueStep) or s.url)]
+    drop = set(clips[max_audio_tags - 1:-1])
+    builder = _Builder()
+    for i, step in enumerate(plan.steps):
+        if i not in drop:
+            builder.add(replace(step, start_ms=builder.at))
+    return Plan(tuple(builder.steps), plan.missing_clips)
 
-    Only when every sentence and cue has a clip; silences are joined in too. ``None``
-    when joining is not needed or not possible (then each clip gets its own tag).
-    """
-    fit: Callable[..., Any] | None = getattr(clips, "fit", None)
-    if fit is None or not hasattr(clips, "lookup"):
-        return None
-    gathered = _clip_items(parts, content, clips)
-    if gathered is None:
-        return None
-    items, words = gathered
-    if sum(not isinstance(i, int) for i in items) <= max_audio_tags:
-        return None
-    fitted = fit(items, max_audio_tags)
-    if not fitted or len(fitted) != 1 or isinstance(fitted[0], int):
-        log.warning("%s: could not join %d clips into one", content.locale, len(items))
-        return None
-    one = fitted[0]
-    return Plan((ClipStep(one.url, " ".join(words), 0, one.duration_ms, one.engine),))
+
+def _add_part(builder: _Builder, content: Content, part: Part, clips: ClipSource | None
+              ) -> None:
+    if isinstance(part, Say):
+        builder.say(content, part, clips)
+    elif isinstance(part, Pause):
+        builder.silence(part.ms)
+    elif isinstance(part, Wait):
+        builder.wait(part)
+    else:
+        builder.cue(content, part, clips)
 
 
 def _build(parts: Sequence[Part], content: Content, clips: ClipSource | None,
            max_audio_tags: int | None) -> Plan:
     if clips is not None and max_audio_tags is not None:
-        joined = _joined(parts, content, clips, max_audio_tags)
-        if joined is not None:
-            return joined
+        return _build_runs(parts, content, clips, max_audio_tags)
     builder = _Builder()
     for part in parts:
-        if isinstance(part, Say):
-            builder.say(content, part, clips)
-        elif isinstance(part, Pause):
+        if isinstance(part, Pause):
             builder.add(Silence(builder.at, part.ms))
-        elif isinstance(part, Wait):
-            builder.wait(part)
         else:
-            builder.cue(content, part, clips)
+            _add_part(builder, content, part, clips)
     return builder.plan()
 
 
@@ -441,8 +441,9 @@ def build_plan(parts: Sequence[Part], content: Content, clips: ClipSource | None
                max_audio_tags: int | None = None) -> Plan:
     """The plan of ``parts`` in ``content.locale``; with ``clips``, sentences become clips.
 
-    ``max_audio_tags`` (Alexa: 5) joins an answer of more clips into one clip; ``None``
-    (our own front ends) keeps one clip per sentence so pauses stay visible. Plans are
+    ``max_audio_tags`` (Alexa: 5) plays the runs the build joined
+    (:mod:`skill.core.runs`) as one clip each; ``None`` (our own front ends) keeps one clip
+    per sentence so pauses stay visible. Plans are
     pure functions of (content, clips, limit, parts) and are cached: the same few dozen
     answers make up nearly every conversation (a missing clip is logged once per answer).
     The cache holds at most 2,048 plans and 8 MB (session attributes choose some parts).

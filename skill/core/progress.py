@@ -37,6 +37,9 @@ VERSION = 1
 KEEP_DAYS = 60  # completed-session counts older than this are dropped
 CHECKIN_EVERY_DAYS = 7
 MAX_ORDINAL = 5  # content has progress.ordinal.1 .. progress.ordinal.5
+SPOKEN_COUNT_MAX = 20
+"""Counts up to this are said with their number (each has its clip); more are said
+without it ("another session today")."""
 MAX_REMINDERS = 10
 _MAX_PER_DAY = 1000  # anything above is tampering
 
@@ -88,6 +91,8 @@ class Progress:
     place: Place | None = None
     reminder_ids: list[str] = field(default_factory=list)  # alert tokens we created
     prefs: Preferences = field(default_factory=Preferences)
+    speech: str | None = None
+    """The language chosen on an English Echo ("speak Swedish"): ``sv``, ``en`` or unset."""
 
     # -- (de)serialisation ---------------------------------------------------------------
 
@@ -100,6 +105,7 @@ class Progress:
             "place": self.place.to_dict() if self.place else None,
             "reminder_ids": list(self.reminder_ids),
             "prefs": self.prefs.to_dict(),
+            "speech": self.speech,
         }
 
     @classmethod
@@ -110,7 +116,7 @@ class Progress:
         if data.get("version", VERSION) != VERSION:
             raise ValueError(f"unknown progress version {data.get('version')!r}")
         known = {"version", "first_session_date", "sessions", "last_checkin_asked",
-                 "place", "reminder_ids", "prefs"}
+                 "place", "reminder_ids", "prefs", "speech"}
         unknown = set(data) - known
         if unknown:
             raise ValueError(f"unknown progress fields {sorted(unknown)}")
@@ -125,7 +131,8 @@ class Progress:
         return cls(first_session_date=first, sessions=sessions, last_checkin_asked=asked,
                    place=_parse_place(data.get("place")),
                    reminder_ids=_parse_reminder_ids(data.get("reminder_ids")),
-                   prefs=_parse_prefs(data.get("prefs")))
+                   prefs=_parse_prefs(data.get("prefs")),
+                   speech=_parse_speech(data.get("speech")))
 
 
 def _parse_sessions(raw: Any) -> dict[date, int]:
@@ -158,6 +165,15 @@ def _parse_reminder_ids(raw: Any) -> list[str]:
             or not all(isinstance(t, str) and t and len(t) <= 512 for t in raw)):
         raise ValueError("reminder_ids must be a short list of non-empty strings")
     return list(raw)
+
+
+SPEECHES = ("sv", "en")
+
+
+def _parse_speech(raw: Any) -> str | None:
+    if raw is not None and raw not in SPEECHES:
+        raise ValueError(f"bad speech {raw!r}")
+    return str(raw) if raw is not None else None
 
 
 def _parse_prefs(raw: Any) -> Preferences:
@@ -274,8 +290,11 @@ def count_today_say(ordinal_word: str | None, count: int, target: int = DAILY_TA
     ``ordinal_word`` is the locale's text of ``ordinal_key(count)`` (``None`` when that
     is ``None``): ``Say(key, params)`` for ``progress.count_today`` (``{ordinal}``,
     ``{remaining}``), ``progress.target_reached`` (``{ordinal}``) or
-    ``progress.count_many`` (``{count}``) beyond the ordinals we have words for.
+    ``progress.count_many`` (``{count}``) beyond the ordinals we have words for, and
+    ``progress.count_lots`` (no number) beyond :data:`SPOKEN_COUNT_MAX`.
     """
+    if count > SPOKEN_COUNT_MAX:
+        return Say("progress.count_lots")
     if count > MAX_ORDINAL or ordinal_word is None:
         return Say("progress.count_many", {"count": count})
     if count >= target:
@@ -334,6 +353,12 @@ def place_for_today(progress: Progress, now_utc: datetime, tz: ZoneInfo) -> dict
 
 def set_preferences(progress: Progress, prefs: Preferences) -> None:
     progress.prefs = prefs
+
+
+def set_speech(progress: Progress, speech: str) -> None:
+    if speech not in SPEECHES:
+        raise ValueError(f"bad speech {speech!r}")
+    progress.speech = speech
 
 
 # -- reminders -------------------------------------------------------------------------

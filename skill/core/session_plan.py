@@ -37,6 +37,7 @@ from skill.core.limits import (  # noqa: F401  (re-exported: the planner's vocab
 )
 from skill.core.locales import ALEXA_LOCALES, SUPPORTED_LOCALES
 from skill.core.parts import HOLD_ANCHOR, Cue, Part, Pause, Say, Wait, parts_key
+from skill.core.runs import clip_count
 
 # --- Our own pacing choices (not medical advice, just timing) ---------------------------
 REST_MS = 5_000
@@ -60,8 +61,8 @@ class AudioMode(StrEnum):
     CUE_CLIPS = "cue_clips"
     """Alexa speaks the words; each Cue is one ``<audio>`` tone (English default)."""
     MERGED = "merged"
-    """Pre-rendered locale; the audio layer joins one response's clips (and silences)
-    into a single clip: one ``<audio>`` tag per response (ASSUMPTION, see the doc)."""
+    """Pre-rendered locale: the runs the audio build joined (:mod:`skill.core.runs`) are
+    one ``<audio>`` tag each, every other sentence or cue one more."""
     CLIPS = "clips"
     """Every Say and Cue its own ``<audio>`` tag: cannot fit a timed hold in 5 tags."""
 
@@ -126,7 +127,7 @@ def audio_tags(parts: Sequence[Part], mode: AudioMode) -> int:
     if mode is AudioMode.CUE_CLIPS:
         return cues
     if mode is AudioMode.MERGED:
-        return 1 if says + cues else 0
+        return clip_count(parts)
     return says + cues
 
 

@@ -11,9 +11,9 @@ from ask_sdk_model.ui import AskForPermissionsConsentCard, SimpleCard
 from skill.alexa.handlers.user import load_facts, run_effects
 from skill.alexa.reminders import REMINDER_SCOPE
 from skill.alexa.timeline import elapsed_ms, played, request_time
-from skill.alexa.turn import STATE_ATTR, session_attributes, turn_of
+from skill.alexa.turn import STATE_ATTR, session_attributes, switch_speech, turn_of
 from skill.core.dialogue import Decision, Event, Facts, decide, settle_place
-from skill.core.effects import finish
+from skill.core.effects import SaveSpeech, finish
 from skill.core.playback import Answer, build_answer
 from skill.core.speech import to_ssml
 
@@ -81,6 +81,9 @@ def respond(handler_input: HandlerInput, event: Event, facts: Facts | None = Non
     state = settle_place(state, elapsed_ms(state, request_time(handler_input)), event.name)
     decision = decide(state, event, facts)
     outcome = run_effects(handler_input, decision.effects, facts)
+    for effect in decision.effects:
+        if isinstance(effect, SaveSpeech):  # this answer already speaks the new language
+            switch_speech(handler_input, effect.speech)
     finished = finish(decision.speech, decision.effects, outcome)
     decision.speech = finished.speech
     return build_response(handler_input, decision, finished.consent_card)

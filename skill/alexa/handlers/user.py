@@ -29,7 +29,7 @@ from skill.alexa.reminders import (
     delete_reminders,
     fetch_time_zone,
 )
-from skill.alexa.turn import session_attributes, system_state, turn_of
+from skill.alexa.turn import session_attributes, speech_choice, system_state, turn_of
 from skill.content import load_content
 from skill.core import progress as prog
 from skill.core.dialogue import Facts
@@ -44,6 +44,7 @@ from skill.core.effects import (
     ReminderResult,
     SavePlace,
     SavePreferences,
+    SaveSpeech,
 )
 from skill.core.session_plan import AudioMode, mode_for_locale
 
@@ -144,6 +145,12 @@ class StoredFacts:
     def preferences(self) -> prog.Preferences:
         return self._stored[0].prefs if self._stored else prog.Preferences()
 
+    @property
+    def language_choice(self) -> bool:
+        """The device is an English Echo: "speak Swedish" switches the answers' language."""
+        turn = turn_of(self._handler_input)
+        return speech_choice(turn.device_locale, turn.max_audio_tags)
+
 
 def load_facts(handler_input: HandlerInput) -> StoredFacts:
     """Facts for the dialogue, read lazily; empty when storage is off or unreadable."""
@@ -185,7 +192,7 @@ def _reminder_client(handler_input: HandlerInput) -> Any:
 
 def _create_reminders(handler_input: HandlerInput, tz: ZoneInfo) -> Outcome:
     client = _reminder_client(handler_input)
-    locale = _reminder_locale(turn_of(handler_input).locale)
+    locale = _reminder_locale(turn_of(handler_input).device_locale)
     text = load_content(locale).text("reminders.spoken_text")
     tokens = create_daily_reminders(client, DEFAULT_TIMES, tz.key, locale, text,
                                     now=_now(handler_input))
@@ -252,6 +259,8 @@ def _progress_change(effect: Effect, now: datetime, tz: ZoneInfo
     if isinstance(effect, SavePreferences):
         prefs = prog.Preferences(effect.hold_seconds, effect.setup_seconds)
         return lambda p: prog.set_preferences(p, prefs)
+    if isinstance(effect, SaveSpeech):
+        return lambda p: prog.set_speech(p, effect.speech)
     return None
 
 

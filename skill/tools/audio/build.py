@@ -28,9 +28,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from skill.content import locale_data
-from skill.core.clips import AUDIO_DIR, JOINED_DIR, MANIFEST, normalise
-from skill.core.limits import EXERCISES, HOLD_MAX, HOLD_MIN, MAX_CLIP_MS, REPS
+from skill.content import Content, locale_data
+from skill.core.clips import AUDIO_DIR, MANIFEST, normalise
+from skill.core.limits import (
+    EXERCISES,
+    HOLD_MAX,
+    HOLD_MIN,
+    MAX_CLIP_MS,
+    REPS,
+    SETUP_MAX,
+    SETUP_MIN,
+)
+from skill.core.parts import HOLD_ANCHOR, Cue, Pause, Say, Wait, wait_gap
+from skill.core.playback import plain_text
+from skill.core.progress import MAX_ORDINAL, SPOKEN_COUNT_MAX
+from skill.core.runs import Run, planned_runs
 from skill.core.speech import spell_phone
 from skill.tools.audio import convert, tones
 from skill.tools.audio.engines import Engine, EngineUnavailable, get_engine
@@ -61,28 +73,47 @@ def _phone(strings: Mapping[str, str]) -> list[object]:
     return [strings[PHONE_KEY]] if PHONE_KEY in strings else []
 
 
+def _range(low: int, high: int) -> Callable[[Mapping[str, str]], list[object]]:
+    return lambda _s: list(range(low, high + 1))
+
+
+#: Counts the leaflet's session has: exercises, reps, and holds in all (3 and 9).
+_TOTALS = sorted({REPS, len(EXERCISES), REPS * len(EXERCISES)})
+
 PLACEHOLDER_DOMAINS: dict[str, Callable[[Mapping[str, str]], list[object]]] = {
-    "seconds": lambda _s: list(range(1, HOLD_MAX + 1)),
-    "number": lambda _s: list(range(1, 6)),
-    "total": lambda _s: list(range(1, 6)),
-    "exercise": lambda _s: list(range(1, 6)),
-    "remaining": lambda _s: list(range(0, 6)),
-    "reps": lambda _s: list(range(1, 6)),
-    "holds": lambda _s: list(range(0, 10)),
-    "count": lambda _s: list(range(6, 21)),  # sessions today beyond the ordinal words
+    "seconds": _range(HOLD_MIN, HOLD_MAX),
+    "number": _range(1, 5),
+    "total": lambda _s: list(_TOTALS),
+    "exercise": _range(1, len(EXERCISES)),
+    "remaining": _range(0, 5),
+    "reps": lambda _s: [REPS],
+    "holds": _range(0, REPS * len(EXERCISES)),
+    "count": _range(MAX_ORDINAL + 1, SPOKEN_COUNT_MAX),  # beyond the ordinal words
     "phone": _phone,
     "title": _values_of(r"info\.sections\.[^.]+\.title"),
     "ordinal": _values_of(r"progress\.ordinal\.[^.]+"),
 }
 
-#: Per-key exceptions to :data:`PLACEHOLDER_DOMAINS` (``{holds} of {total}`` counts holds).
+_SETUPS = _range(SETUP_MIN, SETUP_MAX)
+_Domain = Callable[[Mapping[str, str]], list[object]]
+_ONE_SESSION: dict[str, _Domain] = {"total": lambda _s: [len(EXERCISES)]}
+
+#: Per-key exceptions to :data:`PLACEHOLDER_DOMAINS`: the values the dialogue really uses.
 KEY_DOMAINS: dict[str, dict[str, Callable[[Mapping[str, str]], list[object]]]] = {
-    "stretch.left.count": {"total": lambda _s: list(range(1, 10))},
-    "progress.sessions_today": {"count": lambda _s: list(range(1, 21))},
-    # the leaflet's ranges: exercises, reps, holds of HOLD_MIN..HOLD_MAX s
-    "stretch.intro": {"seconds": lambda _s: list(range(HOLD_MIN, HOLD_MAX + 1)),
-                      "total": lambda _s: list(range(1, len(EXERCISES) + 1)),
-                      "reps": lambda _s: list(range(1, REPS + 1))},
+    "progress.sessions_today": {"count": _range(1, SPOKEN_COUNT_MAX)},
+    "stretch.intro": {"total": lambda _s: [len(EXERCISES)]},
+    "stretch.time_left": {"seconds": lambda _s: [10, 20]},
+    "stretch.setup_set": {"seconds": _SETUPS},
+    "progress.prefs_setup": {"seconds": _SETUPS},
+    "stretch.exercise_intro": {"number": _range(1, len(EXERCISES)), **_ONE_SESSION},
+    "stretch.exercise_resume": {"number": _range(2, REPS), "total": lambda _s: [REPS]},
+    "stretch.rep_done": {"number": _range(1, REPS), "total": lambda _s: [REPS]},
+    "stretch.ask_continue": {"number": _range(2, REPS), "total": lambda _s: [REPS]},
+    "stretch.reprompt_continue": {"number": _range(2, REPS), "total": lambda _s: [REPS]},
+    "stretch.finished_partial": {"count": _range(0, len(EXERCISES) - 1), **_ONE_SESSION},
+    "stretch.left.position": _ONE_SESSION,
+    "stretch.left.count": {"holds": _range(0, REPS * len(EXERCISES)),
+                           "total": lambda _s: [REPS, REPS * len(EXERCISES)]},
 }
 
 #: Keys that are never spoken (links, addresses and the international number shown on
@@ -243,11 +274,16 @@ class Summary:
     skipped: list[dict[str, str]] = field(default_factory=list)
     clips: int = 0
     bytes: int = 0
+    runs: int = 0
+    runs_skipped: int = 0
+    longest_run_ms: int = 0
 
     def line(self) -> str:
         return (f"{self.locale}: rendered {self.rendered}, reused {self.reused}, "
                 f"removed {self.removed}, skipped {len(self.skipped)} "
-                f"({self.clips} clips, {self.bytes / 1_000_000:.1f} MB, engine {self.engine})")
+                f"({self.clips} clips of which {self.runs} joined runs, longest "
+                f"{self.longest_run_ms / 1000:.1f} s; {self.bytes / 1_000_000:.1f} MB, "
+                f"engine {self.engine})")
 
 
 def _progress(total: int, enabled: bool, desc: str) -> Any:
@@ -273,7 +309,8 @@ def _read_manifest(path: Path) -> dict[str, Any]:
 
 def _known_durations(old: Mapping[str, Any]) -> dict[str, int]:
     known: dict[str, int] = {}
-    for entry in [*old.get("clips", {}).values(), *old.get("cues", {}).values()]:
+    for entry in [*old.get("clips", {}).values(), *old.get("cues", {}).values(),
+                  *old.get("runs", {}).values()]:
         if isinstance(entry, dict) and "file" in entry and "duration_ms" in entry:
             known[entry["file"]] = int(entry["duration_ms"])
     return known
@@ -337,7 +374,8 @@ def _render_all(todo: list[tuple[Item, Path]], engine: Engine, locale: str, jobs
         bar.close()
 
 
-def _manifest(locale: str, plan: Plan, entries: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
+def _manifest(locale: str, plan: Plan, entries: Mapping[str, dict[str, Any]],
+              runs: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
     clips = {text: {**entries[text], "sources": item.sources}
              for text, item in plan.items.items() if item.kind != "tone"}
     cues: dict[str, dict[str, Any]] = {}
@@ -354,6 +392,7 @@ def _manifest(locale: str, plan: Plan, entries: Mapping[str, dict[str, Any]]) ->
                    "format_version": convert.FORMAT_VERSION},
         "clips": dict(sorted(clips.items())),
         "cues": dict(sorted(cues.items())),
+        "runs": dict(sorted(runs.items())),
         "skipped": plan.skipped,
     }
 
@@ -364,10 +403,76 @@ def _remove_stale(out_dir: Path, wanted: set[str], summary: Summary) -> None:
                                or path.name.endswith(".part")):
             path.unlink()
             summary.removed += path.suffix == ".mp3"
-    joined = out_dir / JOINED_DIR
-    if joined.is_dir():  # joined answers derive from old clips; they are rebuilt on demand
-        for path in joined.glob("*.mp3"):
+    stale = out_dir / "joined"  # answers joined at request time by older versions
+    if stale.is_dir():
+        for path in stale.glob("*.mp3"):
             path.unlink()
+        if not any(stale.iterdir()):
+            stale.rmdir()
+
+
+# --------------------------------------------------------------------------------------
+# Runs: fixed sequences pre-joined into one clip (skill.core.runs)
+# --------------------------------------------------------------------------------------
+
+
+def _run_items(run: Run, content: Content, entries: Mapping[str, dict[str, Any]],
+               cues: Mapping[str, str]) -> list[tuple[str, int] | int]:
+    """The run as (clip file, ms) and silences (ms), each Wait timed on the clips' real
+    lengths exactly as the playback plan times it."""
+    items: list[tuple[str, int] | int] = []
+    at = anchor = 0
+    for part in run.parts:
+        if isinstance(part, Pause | Wait):
+            ms = part.ms if isinstance(part, Pause) else wait_gap(at, anchor, part)
+            if ms > 0:
+                items.append(ms)
+            at += ms
+            continue
+        if isinstance(part, Cue) and part.name == HOLD_ANCHOR:
+            anchor = at
+        text = plain_text(content, part) if isinstance(part, Say) else cues[part.name]
+        entry = entries[normalise(text)]
+        items.append((entry["file"], int(entry["duration_ms"])))
+        at += int(entry["duration_ms"])
+    return items
+
+
+def run_name(items: Sequence[tuple[str, int] | int]) -> str:
+    spec = json.dumps([i if isinstance(i, int) else i[0] for i in items])
+    digest = hashlib.sha256(json.dumps([spec, convert.FORMAT_VERSION]).encode()).hexdigest()
+    return f"run-{digest[:20]}.mp3"
+
+
+def _join_runs(content: Content, plan: Plan, entries: Mapping[str, dict[str, Any]],
+               out_dir: Path, known_ms: Mapping[str, int], summary: Summary,
+               runs: Sequence[Run], force: bool = False) -> dict[str, dict[str, Any]]:
+    """Every planned run as one clip in ``out_dir`` (made only when missing)."""
+    joined: dict[str, dict[str, Any]] = {}
+    for run in runs:
+        try:
+            items = _run_items(run, content, entries, plan.cues)
+        except (KeyError, ValueError) as exc:  # content without the run's words (tests)
+            log.debug("run %s not joined: %s", run.key, exc)
+            summary.runs_skipped += 1
+            continue
+        name = run_name(items)
+        path = out_dir / name
+        if path.exists() and name in known_ms and not force:
+            ms = known_ms[name]
+            summary.reused += 1
+        else:
+            convert.concat_parts([i if isinstance(i, int) else out_dir / i[0] for i in items],
+                                 path)
+            ms = convert.duration_ms(path)
+            summary.rendered += 1
+        words = " ".join(plain_text(content, p).strip() for p in run.parts
+                         if isinstance(p, Say))
+        engines = sorted({entries[normalise(plain_text(content, p))]["engine"]
+                          for p in run.parts if isinstance(p, Say)})
+        joined[run.key] = {"file": name, "duration_ms": ms, "engine": "+".join(engines),
+                           "text": words, "kind": run.kind}
+    return joined
 
 
 def build_locale(
@@ -379,8 +484,12 @@ def build_locale(
     jobs: int | None = None,
     progress: bool = True,
     count_max: int = COUNT_MAX,
+    runs: Sequence[Run] | None = None,
 ) -> Summary:
-    """Render everything ``locale`` needs into ``audio_dir/locale``; return the summary."""
+    """Render everything ``locale`` needs into ``audio_dir/locale``; return the summary.
+
+    ``runs`` (default: :func:`skill.core.runs.planned_runs`) are joined into one clip each
+    from the sentence clips, once: a rebuild with no change renders nothing."""
     engine.check()
     convert.tool("ffmpeg")
     convert.tool("ffprobe")
@@ -389,14 +498,18 @@ def build_locale(
     manifest_path = out_dir / MANIFEST
     plan = plan_locale(strings, locale, count_max)
     summary = Summary(locale=locale, engine=engine.name, skipped=plan.skipped)
-    entries, todo = _entries(plan, engine, locale, out_dir, force,
-                             _known_durations(_read_manifest(manifest_path)), summary)
+    known_ms = _known_durations(_read_manifest(manifest_path))
+    entries, todo = _entries(plan, engine, locale, out_dir, force, known_ms, summary)
     _render_all(todo, engine, locale, jobs, progress, entries, summary)
+    joined = _join_runs(Content(locale, dict(strings)), plan, entries, out_dir, known_ms,
+                        summary, planned_runs() if runs is None else runs, force)
+    summary.runs = len(joined)
+    summary.longest_run_ms = max((e["duration_ms"] for e in joined.values()), default=0)
     tmp_manifest = manifest_path.with_suffix(".json.part")
-    tmp_manifest.write_text(json.dumps(_manifest(locale, plan, entries), ensure_ascii=False,
-                                       indent=1) + "\n", encoding="utf-8")
+    tmp_manifest.write_text(json.dumps(_manifest(locale, plan, entries, joined),
+                                       ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     tmp_manifest.replace(manifest_path)
-    wanted = {e["file"] for e in entries.values()}
+    wanted = {e["file"] for e in entries.values()} | {e["file"] for e in joined.values()}
     _remove_stale(out_dir, wanted, summary)
     summary.clips = len(wanted)
     summary.bytes = sum((out_dir / f).stat().st_size for f in wanted)
@@ -461,6 +574,9 @@ def main(argv: Sequence[str] | None = None, *,
             return 1
         for skip in summary.skipped:
             print(f"warning: skipped {skip['key']}: {skip['reason']}", file=sys.stderr)
+        if summary.runs_skipped:
+            print(f"warning: {summary.runs_skipped} planned runs not joined: their words are "
+                  "not in this content", file=sys.stderr)
         print(summary.line())
     return 0
 

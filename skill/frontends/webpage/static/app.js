@@ -109,13 +109,21 @@
     var u = new window.SpeechSynthesisUtterance(text);
     u.lang = locale;
     var voice = pickVoice(locale);
-    if (voice) { u.voice = voice; }
+    if (voice) { try { u.voice = voice; } catch (e) { /* not a SpeechSynthesisVoice */ } }
     u.rate = 0.92;
     synth.speak(u);
   }
 
+  /* A clip made by espeak-ng (the robotic offline voice: the manifest records each clip's
+   * engine) is said by the browser's own voice of the page's language when it has one;
+   * clips made with a real voice (gTTS ...) are always played. */
+  function robotic(step) {
+    return String(step.engine || "").split("+").indexOf("espeak") >= 0;
+  }
+
   function playClip(step, token) {
     if (!$("read-aloud").checked) { return; }
+    if (robotic(step) && step.text && pickVoice(locale)) { speak(step.text); return; }
     var player = $("player");
     player.onerror = function () { if (token === playToken && step.text) { speak(step.text); } };
     player.src = step.audio;
