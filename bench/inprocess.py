@@ -79,6 +79,8 @@ class Conversation:
     """What one scripted conversation did: per-request (label, seconds), texts and notes."""
 
     timings: list[tuple[str, float]] = field(default_factory=list)
+    spawned: list[bool] = field(default_factory=list)
+    """Per request: did it start a subprocess (an ffmpeg join) while timed?"""
     texts: list[str] = field(default_factory=list)
     answers: list[dict[str, Any]] = field(default_factory=list)
     stretch_wired: bool = False
@@ -123,11 +125,13 @@ def run_conversation(skill: Any, locale: str, user: str) -> Conversation:
     def ask(label: str, envelope: dict[str, Any]) -> dict[str, Any]:
         text = json.dumps(envelope)
         front_end = FrontEnd("bench", MAX_AUDIO_TAGS)  # Alexa's limit; collects the plan
+        before = SPAWNS.started
         SPAWNS.active = True
         t0 = time.perf_counter()
         out = answer_text(skill, text, front_end)
         elapsed = time.perf_counter() - t0
         SPAWNS.active = False
+        conv.spawned.append(SPAWNS.started > before)
         response = json.loads(out)
         check_answer(response, front_end.answers[-1] if front_end.answers else None,
                      f"{locale} {label}")
@@ -254,20 +258,26 @@ def _timed(ours: Any, bare: Any, bare_same: Any, launch_texts: list[str],
     by_label: dict[str, list[float]] = defaultdict(list)
     bare_t: list[float] = []
     deadline = time.perf_counter() + budget_s
-    done = answers = 0
+    done = answers = excluded = 0
     gc.collect()
     while done < conversations and time.perf_counter() < deadline:
         for locale in LOCALES:
             conv = run_conversation(ours, locale, f"{done % 8}")
-            mine = [s for _, s in conv.timings]
+            keep = [not s for s in conv.spawned]  # ffmpeg joins (issue 13): left out
+            excluded += keep.count(False)
+            texts = [t for t, k in zip(conv.texts, keep, strict=True) if k]
+            answers_kept = [a for a, k in zip(conv.answers, keep, strict=True) if k]
+            timings = [t for t, k in zip(conv.timings, keep, strict=True) if k]
+            mine = [s for _, s in timings]
             ours_t[locale] += mine
-            for label, s in conv.timings:
+            for label, s in timings:
                 by_label[f"{locale}:{label}"].append(s)
-            twin = _bare_block(bare_same, conv.texts)
+            twin = _bare_block(bare_same, texts)
             same_t[locale] += twin
-            ratio_same[locale].append(sum(mine) / sum(twin))
-            floor_t[locale] += _floor_block(conv.texts, conv.answers)
-            bare_t += _bare_block(bare, launch_texts[:len(conv.texts)])
+            if twin:
+                ratio_same[locale].append(sum(mine) / sum(twin))
+            floor_t[locale] += _floor_block(texts, answers_kept)
+            bare_t += _bare_block(bare, launch_texts[:len(texts)])
             answers += len(conv.answers)
         done += 1
 
@@ -278,6 +288,7 @@ def _timed(ours: Any, bare: Any, bare_same: Any, launch_texts: list[str],
     result: dict[str, Any] = {
         "conversations_per_locale": done,
         "answers_checked": answers,
+        "excluded_joins": excluded,
         "bare": summary(bare_t),
         "bare_same_envelopes": {loc: summary(v) for loc, v in same_t.items()},
         "floor": {loc: summary(v) for loc, v in floor_t.items()},
