@@ -39,7 +39,7 @@ from typing import Any
 
 from bench.bare import bare_any_skill, bare_skill
 from bench.stats import percentile
-from bench.validate import check_answer
+from bench.validate import InvalidAnswer, check_answer
 
 LOCALES = ("sv-SE", "en-US")
 MAX_STRETCH_TURNS = 40
@@ -82,6 +82,8 @@ class Conversation:
     spawned: list[bool] = field(default_factory=list)
     """Per request: did it start a subprocess (an ffmpeg join) while timed?"""
     texts: list[str] = field(default_factory=list)
+    invalid: list[str] = field(default_factory=list)
+    """Why answers broke Alexa's limits (:mod:`bench.validate`); the bench fails on any."""
     answers: list[dict[str, Any]] = field(default_factory=list)
     stretch_wired: bool = False
     stretch_finished: bool = False
@@ -133,8 +135,11 @@ def run_conversation(skill: Any, locale: str, user: str) -> Conversation:
         SPAWNS.active = False
         conv.spawned.append(SPAWNS.started > before)
         response = json.loads(out)
-        check_answer(response, front_end.answers[-1] if front_end.answers else None,
-                     f"{locale} {label}")
+        try:
+            check_answer(response, front_end.answers[-1] if front_end.answers else None,
+                         f"{locale} {label}")
+        except InvalidAnswer as exc:
+            conv.invalid.append(str(exc))
         conv.timings.append((label, elapsed))
         conv.texts.append(text)
         conv.answers.append(response)
@@ -259,6 +264,7 @@ def _timed(ours: Any, bare: Any, bare_same: Any, launch_texts: list[str],
     bare_t: list[float] = []
     deadline = time.perf_counter() + budget_s
     done = answers = excluded = 0
+    invalid: list[str] = []
     gc.collect()
     while done < conversations and time.perf_counter() < deadline:
         for locale in LOCALES:
@@ -279,6 +285,7 @@ def _timed(ours: Any, bare: Any, bare_same: Any, launch_texts: list[str],
             floor_t[locale] += _floor_block(texts, answers_kept)
             bare_t += _bare_block(bare, launch_texts[:len(texts)])
             answers += len(conv.answers)
+            invalid += conv.invalid
         done += 1
 
     def summary(values: list[float]) -> dict[str, Any]:
@@ -289,6 +296,8 @@ def _timed(ours: Any, bare: Any, bare_same: Any, launch_texts: list[str],
         "conversations_per_locale": done,
         "answers_checked": answers,
         "excluded_joins": excluded,
+        "invalid_answers": len(invalid),
+        "invalid_examples": sorted(set(invalid))[:5],
         "bare": summary(bare_t),
         "bare_same_envelopes": {loc: summary(v) for loc, v in same_t.items()},
         "floor": {loc: summary(v) for loc, v in floor_t.items()},

@@ -168,8 +168,7 @@ class _Plans:
 
     def __init__(self) -> None:
         self._converters: dict[str, Converter] = dict(_NATIVE)
-        self._models: dict[type, tuple[dict[str, Any], dict[str, tuple[str, Converter]],
-                                       dict[str, Any] | None]] = {}
+        self._models: dict[type, tuple[dict[str, Any], dict[str, list[Any]]]] = {}
         self._classes: dict[str, type] = {}
 
     def converter(self, type_name: str) -> Converter:
@@ -254,22 +253,23 @@ class _Plans:
             raise EnvelopeError(f"unknown {cls.__name__} type {value.get('type')!r:.60}")
         return self.class_named(name)
 
-    def plan(self, cls: type) -> tuple[dict[str, Any], dict[str, tuple[str, Converter]],
-                                       dict[str, Any] | None]:
-        """(defaults, JSON key -> (attribute, converter), attribute -> JSON key or None)."""
+    def plan(self, cls: type) -> tuple[dict[str, Any], dict[str, list[Any]]]:
+        """(defaults, JSON key -> [attribute, type name, converter or None until first
+        used]): a class is imported only when a payload holds a value of it, as
+        ``DefaultSerializer`` does."""
         plan = self._models.get(cls)
         if plan is None:
             types: dict[str, str] = cls.deserialized_types  # type: ignore[attr-defined]
             names: dict[str, str] = {**{k: k for k in types},
                                      **getattr(cls, "attribute_map", {})}
             template = dict(vars(cls()))
-            keys = {names[attr]: (attr, self.converter(kind)) for attr, kind in types.items()}
-            plan = (template, keys, None)
+            keys = {names[attr]: [attr, kind, None] for attr, kind in types.items()}
+            plan = (template, keys)
             self._models[cls] = plan
         return plan
 
     def build(self, cls: type, value: dict[str, Any], depth: int) -> Any:
-        template, keys, _ = self.plan(cls)
+        template, keys = self.plan(cls)
         attrs = dict(template)
         extra = None
         for key, item in value.items():
@@ -280,7 +280,10 @@ class _Plans:
             elif item is None:
                 attrs[entry[0]] = None
             else:
-                attrs[entry[0]] = entry[1](item, depth + 1)
+                conv = entry[2]
+                if conv is None:
+                    conv = entry[2] = self.converter(entry[1])
+                attrs[entry[0]] = conv(item, depth + 1)
         obj = cls.__new__(cls)
         obj.__dict__.update(attrs)
         if extra:  # DefaultSerializer keeps unknown keys as attributes, after the known ones
