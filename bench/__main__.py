@@ -246,6 +246,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--conversations", type=int, default=None,
                    help="scripted conversations per locale (default 200, quick 3)")
     p.add_argument("--skip-audio", action="store_true", help="leave out the audio rows")
+    p.add_argument("--only", default=None,
+                   help="comma-separated steps to run: nlu,inprocess,coldstart,web,pageapi,audio")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON results file")
     return p
 
@@ -283,6 +285,9 @@ def main(argv: list[str] | None = None) -> int:
         ]
         if not args.skip_audio:  # last: the build configures logging; its own temp dir
             steps.append(("audio", lambda: audio.measure(Path(tempfile.mkdtemp(dir=tmp)))))
+        if args.only:
+            wanted = set(args.only.split(","))
+            steps = [(n, s) for n, s in steps if n in wanted]
         for name, step in steps:
             print(f"bench: {name} ...", file=sys.stderr, flush=True)
             try:

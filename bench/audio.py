@@ -1,7 +1,8 @@
 """Figure 4: incremental audio build (``skill.tools.audio.build.main``), espeak, sv-SE.
 
 Works only on temp copies: the content dir (``skill/content``) and an audio dir.  The
-audio dir is seeded from ``~/.cache/halsporre-bench/audio-espeak/sv-SE`` (a primed copy this bench keeps
+audio dir is seeded from ``~/.cache/halsporre-bench/audio-espeak/sv-SE`` (a primed copy
+this bench keeps
 between runs; the repo's ``audio/`` is never written).  Steps:
 
 1. prime - build until everything exists (the first run renders every clip; later runs

@@ -84,10 +84,10 @@ def _env(tmp: Path) -> dict[str, str]:
 @contextlib.contextmanager
 def dynamodb_env(env: dict[str, str]) -> Iterator[dict[str, str]]:
     """``env`` pointing at a local moto server with the progress table made."""
+    import logging
+
     import boto3
     from moto.server import ThreadedMotoServer
-
-    import logging
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto logs every request
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)

@@ -156,27 +156,33 @@ def run_conversation(skill: Any, locale: str, user: str) -> Conversation:
     if device.session_id is None:
         ask("launch", device.launch())
     response = ask("stretch_start", device.intent("StartStretchIntent"))
-    state = _state(response)
-    conv.stretch_wired = state.get("mode") == "stretch" and bool(state.get("stretch"))
-    if conv.stretch_wired:
-        while conv.stretch_turns < MAX_STRETCH_TURNS:
-            before = state.get("stretch")
-            if _stretch_finished(before) or not _session_open(response):
-                break
-            response = ask("stretch_step", device.intent("AMAZON.YesIntent"))
-            conv.stretch_turns += 1
-            state = _state(response)
-            if state.get("stretch") == before and _session_open(response):
-                response = ask("stretch_step", device.intent("AMAZON.NextIntent"))
-                conv.stretch_turns += 1
-                state = _state(response)
-            if state.get("mode") != "stretch":
-                break
-        conv.stretch_finished = (_stretch_finished(state.get("stretch"))
-                                 or state.get("mode") != "stretch")
+    _stretch(ask, device, response, conv)
     if device.session_id is not None:
         ask("stop", device.intent("AMAZON.StopIntent"))
     return conv
+
+
+def _stretch(ask: Any, device: Any, response: dict[str, Any], conv: Conversation) -> None:
+    """Yes (or Next when Yes does not move it) until the stretch session is over."""
+    state = _state(response)
+    conv.stretch_wired = state.get("mode") == "stretch" and bool(state.get("stretch"))
+    if not conv.stretch_wired:
+        return
+    while conv.stretch_turns < MAX_STRETCH_TURNS:
+        before = state.get("stretch")
+        if _stretch_finished(before) or not _session_open(response):
+            break
+        response = ask("stretch_step", device.intent("AMAZON.YesIntent"))
+        conv.stretch_turns += 1
+        state = _state(response)
+        if state.get("stretch") == before and _session_open(response):
+            response = ask("stretch_step", device.intent("AMAZON.NextIntent"))
+            conv.stretch_turns += 1
+            state = _state(response)
+        if state.get("mode") != "stretch":
+            break
+    conv.stretch_finished = (_stretch_finished(state.get("stretch"))
+                             or state.get("mode") != "stretch")
 
 
 def _bare_block(skill: Any, texts: list[str]) -> list[float]:

@@ -49,12 +49,11 @@ def _client(port: int, locale: str, stop: float, tally: Tally) -> None:
         if time.perf_counter() >= stop:
             break
         b = Browser(port)
-        calls = [("start", lambda: b.post("/api/start", {"locale": locale}))]
-        calls += [("talk", lambda t=t: b.post("/api/talk", {"locale": locale, "text": t}))
-                  for t in SCRIPTS[locale]]
-        for route, call in calls:
+        calls = [("start", "/api/start", {"locale": locale})]
+        calls += [("talk", "/api/talk", {"locale": locale, "text": t}) for t in SCRIPTS[locale]]
+        for route, path, body in calls:
             try:
-                status, _, dt = call()
+                status, _, dt = b.post(path, body)
             except OSError:
                 other["error"] += 1
                 continue

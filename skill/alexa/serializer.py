@@ -200,7 +200,7 @@ class _Plans:
         if len(names) > 1:
             convs = [self.converter(n) for n in names]
             return lambda value, depth: (None if value is None else [
-                conv(v, depth + 1) for v, conv in zip(_seq(value, depth), convs)])
+                conv(v, depth + 1) for v, conv in zip(_seq(value, depth), convs, strict=False)])
         inner = self.converter(names[0])
         return lambda value, depth: (None if value is None else [
             inner(v, depth + 1) for v in _seq(value, depth)])
