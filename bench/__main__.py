@@ -186,7 +186,7 @@ def notes_for(results: dict[str, Any]) -> list[str]:
     if isinstance(audio, dict):
         p = audio["prime"]
         notes.append(f"audio: prime step rendered {p['rendered']} clips in {p['seconds']:.1f} s "
-                     f"(kept in {audio.KEEP} for next runs); changed key "
+                     f"(kept in {CACHE / 'audio-espeak'} for next runs); changed key "
                      f"{audio['one_change']['key']!r}")
     return notes
 

@@ -64,7 +64,7 @@ class Subprocesses:
                 counter.started += 1
             orig(popen, *args, **kwargs)
 
-        subprocess.Popen.__init__ = counting  # type: ignore[method-assign]
+        subprocess.Popen.__init__ = counting  # type: ignore[method-assign,assignment]
         try:
             yield self
         finally:

@@ -44,7 +44,9 @@ class Tally:
 
 
 def _client(port: int, locale: str, stop: float, tally: Tally) -> None:
-    ok, other, lat = 0, defaultdict(int), defaultdict(list)
+    ok = 0
+    other: dict[str, int] = defaultdict(int)
+    lat: dict[str, list[float]] = defaultdict(list)
     for _ in range(MAX_CYCLES):
         if time.perf_counter() >= stop:
             break

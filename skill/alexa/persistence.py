@@ -1,10 +1,11 @@
 """Persistent attributes per Alexa user: SQLite by default, DynamoDB by configuration.
 
-The SQLite adapter keeps one JSON document per user id in one table. Every call opens
-its own connection (safe across threads and processes), the database runs in WAL mode
-with a busy timeout, and every save is one transaction. :meth:`update_attributes` does
-a read-modify-write inside a single ``BEGIN IMMEDIATE`` transaction, so concurrent
-updates never lose each other's changes.
+The SQLite adapter keeps one JSON document per user id in one table. Each thread keeps
+one connection (reopened after a fork or when the file was replaced), the database runs
+in WAL mode with a busy timeout, and every save is one transaction. :meth:`update_attributes`
+does a read-modify-write inside a single ``BEGIN IMMEDIATE`` transaction, so concurrent
+updates never lose each other's changes; an update that changes nothing writes nothing
+(documents are stored in one canonical JSON form, so equal text means equal attributes).
 
 Deleting a user forgets every copy: ``secure_delete`` overwrites the row, and a
 ``wal_checkpoint(TRUNCATE)`` afterwards empties the WAL file that still held older versions.
@@ -292,7 +293,9 @@ class SQLitePersistenceAdapter(AbstractPersistenceAdapter):
             current = {} if document is None else self._decode(user_id, document)
             result = fn(current)
             new = current if result is None else result
-            self._write(conn, user_id, self._encode(new))
+            encoded = self._encode(new)
+            if encoded != document:  # nothing changed: no write, no WAL frame
+                self._write(conn, user_id, encoded)
             return new
 
         return self._run("update", lambda conn: self._transaction(conn, lambda: body(conn)))

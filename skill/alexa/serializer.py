@@ -54,7 +54,7 @@ class EnvelopeError(SerializationException, ValueError):
     """The payload is not a request envelope this skill can read; the message says why."""
 
 
-class SessionAttributes(dict):  # type: ignore[type-arg]
+class SessionAttributes(dict[str, Any]):
     """Session attributes whose deep copy is a copy of the top level.
 
     ``AttributesManager`` deep-copies the session attributes of every request so that a
@@ -145,7 +145,7 @@ def _dateutil_parse(value: Any) -> datetime:
     """What ``DefaultSerializer`` reads that ``fromisoformat`` does not (rare: dateutil is
     imported only then)."""
     try:
-        from dateutil.parser import parse
+        from dateutil.parser import parse  # type: ignore[import-untyped]
     except ImportError:  # pragma: no cover - ask-sdk-core depends on it
         raise EnvelopeError(f"cannot read the timestamp {value!r:.40}") from None
     try:
@@ -284,7 +284,7 @@ class _Plans:
                 if conv is None:
                     conv = entry[2] = self.converter(entry[1])
                 attrs[entry[0]] = conv(item, depth + 1)
-        obj = cls.__new__(cls)
+        obj: Any = object.__new__(cls)
         obj.__dict__.update(attrs)
         if extra:  # DefaultSerializer keeps unknown keys as attributes, after the known ones
             for key, item in extra:
@@ -309,6 +309,30 @@ def _seq(value: Any, depth: int) -> Any:
 
 
 _PRIMITIVES = (str, bool, int, float, bytes)
+FREE_DICT = "dict(str, object)"
+_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
+_DICTS: frozenset[type] = frozenset({dict, SessionAttributes})
+
+
+def _plain(value: Any) -> bool:
+    """Whether ``value`` (session attributes) holds only JSON types: then it serialises to
+    an equal value of itself, and is handed on without a copy (a ``dict(str, object)`` is
+    free-form: ``DefaultSerializer`` would rebuild it node by node to the same result)."""
+    if type(value) not in _DICTS:
+        return False
+    stack: list[Any] = [value]
+    while stack:
+        item = stack.pop()
+        if type(item) in _DICTS:
+            if not all(type(key) is str for key in item):
+                return False
+            children = item.values()
+        elif type(item) is list:
+            children = item
+        else:
+            return False
+        stack.extend(child for child in children if type(child) not in _JSON_SCALARS)
+    return True
 
 
 class SkillSerializer(DefaultSerializer):
@@ -316,7 +340,7 @@ class SkillSerializer(DefaultSerializer):
 
     def __init__(self) -> None:
         self._plans = _Plans()
-        self._out: dict[type, tuple[tuple[str, str], ...]] = {}
+        self._out: dict[type, tuple[tuple[str, str, bool], ...]] = {}
         self._envelope = self._plans.converter(ENVELOPE_TYPE)
 
     # -- in ------------------------------------------------------------------------------
@@ -363,10 +387,11 @@ class SkillSerializer(DefaultSerializer):
         out = self._out.get(type(obj))
         if out is not None:
             result = {}
-            for attr, key in out:
+            for attr, key, free in out:
                 val = getattr(obj, attr)
-                if val is not None:
-                    result[key] = self.serialize(val)
+                if val is None:
+                    continue
+                result[key] = val if free and _plain(val) else self.serialize(val)
             return result
         return self._serialize_other(obj)
 
@@ -384,7 +409,7 @@ class SkillSerializer(DefaultSerializer):
         if not isinstance(types, dict):
             return super().serialize(obj)
         names = {**{k: k for k in types}, **getattr(obj, "attribute_map", {})}
-        out = tuple((attr, names[attr]) for attr in types)
+        out = tuple((attr, names[attr], types[attr] == FREE_DICT) for attr in types)
         self._out[cls] = out
         return self.serialize(obj)
 

@@ -16,15 +16,17 @@ import logging
 from typing import Any
 
 from skill.alexa.builder import build_skill
+from skill.alexa.serializer import SkillSerializer
 
 logging.getLogger().setLevel(logging.INFO)
 
 _skill = build_skill()
+_serializer: SkillSerializer = _skill.serializer  # type: ignore[assignment]
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """One Alexa request (the event) -> the response envelope (a dict)."""
-    envelope = _skill.serializer.envelope_from_object(event)
+    envelope = _serializer.envelope_from_object(event)
     response = _skill.invoke(request_envelope=envelope, context=context)
-    result: dict[str, Any] = _skill.serializer.serialize(response)
+    result: dict[str, Any] = _serializer.serialize(response)
     return result
