@@ -311,7 +311,7 @@ def _seq(value: Any, depth: int) -> Any:
 _PRIMITIVES = (str, bool, int, float, bytes)
 FREE_DICT = "dict(str, object)"
 _JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
-_DICTS: frozenset[type] = frozenset({dict, SessionAttributes})
+_DICTS: frozenset[type] = frozenset((dict, SessionAttributes))
 
 
 def _plain(value: Any) -> bool:
