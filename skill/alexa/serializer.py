@@ -85,19 +85,23 @@ def _too_deep() -> EnvelopeError:
 
 
 def _check_free(value: Any, depth: int) -> Any:
-    """``value`` (free-form JSON at ``depth``) unchanged, if it nests at most to the bound."""
-    if not isinstance(value, dict | list):
-        return value
-    stack = [(value, depth)]
-    while stack:
-        item, level = stack.pop()
-        if level > MAX_NESTING:
-            raise _too_deep()
-        children = item.values() if isinstance(item, dict) else item
-        for child in children:
-            if isinstance(child, dict | list):
-                stack.append((child, level + 1))
+    """``value`` (free-form JSON at ``depth``) unchanged, if it nests at most to the bound.
+
+    Recursive, but never deeper than :data:`MAX_NESTING` (it stops there); parsed JSON
+    holds only exact ``dict`` and ``list`` containers."""
+    kind = type(value)
+    if kind is dict or kind is list or kind is SessionAttributes:
+        _walk(value, depth)
     return value
+
+
+def _walk(item: Any, depth: int) -> None:
+    if depth > MAX_NESTING:
+        raise _too_deep()
+    for child in (item.values() if type(item) is not list else item):
+        kind = type(child)
+        if kind is dict or kind is list:
+            _walk(child, depth + 1)
 
 
 def check_depth(value: Any) -> None:
