@@ -322,21 +322,27 @@ def _plain(value: Any) -> bool:
     """Whether ``value`` (session attributes) holds only JSON types: then it serialises to
     an equal value of itself, and is handed on without a copy (a ``dict(str, object)`` is
     free-form: ``DefaultSerializer`` would rebuild it node by node to the same result)."""
-    if type(value) not in _DICTS:
+    return type(value) in _DICTS and _plain_tree(value, 1)
+
+
+def _plain_tree(value: Any, depth: int) -> bool:
+    if depth > MAX_NESTING:  # deeper than any request may be: take the careful way
         return False
-    stack: list[Any] = [value]
-    while stack:
-        item = stack.pop()
-        if type(item) in _DICTS:
-            if not all(type(key) is str for key in item):
+    scalars = _JSON_SCALARS
+    kind = type(value)
+    if kind is list:
+        for item in value:
+            if type(item) not in scalars and not _plain_tree(item, depth + 1):
                 return False
-            children = item.values()
-        elif type(item) is list:
-            children = item
-        else:
-            return False
-        stack.extend(child for child in children if type(child) not in _JSON_SCALARS)
-    return True
+        return True
+    if kind is dict or kind is SessionAttributes:
+        for key, item in value.items():
+            if type(key) is not str:
+                return False
+            if type(item) not in scalars and not _plain_tree(item, depth + 1):
+                return False
+        return True
+    return False
 
 
 class SkillSerializer(DefaultSerializer):
