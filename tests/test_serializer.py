@@ -2,8 +2,9 @@
 
 For every envelope the SDK reads, ours builds equal model objects (same classes, same
 attribute values, timestamps equal as instants) and serialises them, and the skill's
-responses, to equal JSON. What the SDK refuses, ours refuses with EnvelopeError; the
-webservice answers either with HTTP 400, never 500.
+responses, to equal JSON - or refuses it where the SDK would build something the skill
+cannot use (an object where an array belongs). What the SDK refuses, ours refuses with
+EnvelopeError; the webservice answers either with HTTP 400, never 500.
 """
 
 from __future__ import annotations
@@ -154,6 +155,22 @@ def test_generated_envelopes_agree_with_the_sdk(data):
     mine = OURS.deserialize(text, RequestEnvelope)
     assert shape(mine) == shape(theirs)
     assert OURS.serialize(mine) == SDK.serialize(theirs)
+
+
+@pytest.mark.parametrize("path, value", [
+    (("session", "attributes"), []), (("session", "attributes"), "x"),
+    (("request", "intent", "slots"), [1]), (("context", "System"), {"user": []}),
+    (("request", "intent", "slots", "s", "resolutions", "resolutionsPerAuthority"), {}),
+])
+def test_wrong_json_types_are_refused_like_the_sdk_or_stricter(path, value):
+    env = LocalDevice(locale="en-US", user_id="amzn1.ask.account.J").intent(
+        "InfoIntent", {"s": slot_json("s", "x", "x", "x", "T")})
+    target = env
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    with pytest.raises(EnvelopeError):
+        OURS.deserialize(json.dumps(env), RequestEnvelope)
 
 
 def test_session_attributes_copy_only_their_top_level():

@@ -115,8 +115,8 @@ def _free(value: Any, depth: int) -> Any:
 
 
 def _session_attributes(value: Any, depth: int) -> Any:
-    if not isinstance(value, dict):
-        return _free(value, depth)
+    if not isinstance(value, dict):  # DefaultSerializer fails on it too
+        raise EnvelopeError("expected an object of attributes")
     return SessionAttributes(_check_free(value, depth))
 
 
