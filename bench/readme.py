@@ -27,13 +27,14 @@ def markdown(results: dict[str, Any]) -> str:
             cells[0] = "&nbsp;&nbsp;" + cells[0]
         lines.append("| " + " | ".join(c.replace("|", "\\\\|") for c in cells) + " |")
     machine = results.get("machine", {})
-    load = machine.get("loadavg_start", ["?"])[0]
+    load = machine.get("loadavg_start", [float("nan")])[0]
     lines.append("")
     lines.append(f"Run of {results.get('finished', '?')}: Python {machine.get('python')}, "
-                 f"{machine.get('cpus')} CPUs, 1-min load average {load} at start; every "
+                 f"{machine.get('cpus')} CPUs, 1-min load average {load:.1f} at start; every "
                  "ratio is of ours and its twin measured interleaved in the same run.")
+    home = str(Path.home())
     for note in results.get("notes", []):
-        lines.append(f"* {note}")
+        lines.append(f"* {note}".replace(home, "~"))
     return "\n".join(lines)
 
 
