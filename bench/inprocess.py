@@ -213,7 +213,7 @@ def private_audio(tmp: Path) -> Path:
     dest = tmp / "audio"
     for folder, _, files in os.walk(src):
         rel = Path(folder).relative_to(src)
-        if rel.parts and rel.parts[-1] == clips.JOINED_DIR:
+        if rel.parts and rel.parts[-1] == getattr(clips, "JOINED_DIR", "joined"):
             continue
         (dest / rel).mkdir(parents=True, exist_ok=True)
         for name in files:
