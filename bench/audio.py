@@ -1,7 +1,8 @@
 """Figure 4: incremental audio build (``skill.tools.audio.build.main``), espeak, sv-SE.
 
 Works only on temp copies: the content dir (``skill/content``) and an audio dir.  The
-audio dir is seeded from ``var/bench/audio-espeak/sv-SE`` (a primed copy this bench keeps
+audio dir is seeded from ``~/.cache/halsporre-bench/audio-espeak/sv-SE`` (a primed copy
+this bench keeps
 between runs; the repo's ``audio/`` is never written).  Steps:
 
 1. prime - build until everything exists (the first run renders every clip; later runs
@@ -16,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import os
 import re
 import shutil
 import time
@@ -26,7 +28,9 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 LOCALE = "sv-SE"
-KEEP = REPO / "var" / "bench" / "audio-espeak"
+KEEP = Path(os.environ.get("HALSPORRE_BENCH_DIR")
+            or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+            / "halsporre-bench") / "audio-espeak"
 SUMMARY = re.compile(r"rendered (\d+), reused (\d+), removed (\d+)")
 
 

@@ -82,3 +82,35 @@ def bare_app():
         return jsonify({"status": "ok"})
 
     return app
+
+
+def bare_page_app():
+    """The web page API's bare twin: a Flask app with the same two routes, ``POST
+    /api/start`` and ``POST /api/talk``, reading the same JSON, keeping a turn count in
+    Flask's signed session cookie and answering one fixed sentence as the page's JSON."""
+    from flask import Flask, jsonify, request, session
+
+    app = Flask("bare-page")
+    app.secret_key = os.environ.get("HALSPORRE_WEB_SECRET", "bare-page-bench")
+
+    def answer(turns: int):
+        data = request.get_json(silent=True) or {}
+        session["turns"] = turns
+        return jsonify({"locale": str(data.get("locale", "en-US")),
+                        "text": "Welcome to the bare skill. What would you like to do?",
+                        "steps": [{"kind": "say", "text": "Welcome to the bare skill."}],
+                        "end": False, "turns": turns})
+
+    @app.post("/api/start")
+    def start():
+        return answer(0)
+
+    @app.post("/api/talk")
+    def talk():
+        return answer(int(session.get("turns", 0)) + 1)
+
+    @app.get("/healthz")
+    def healthz():
+        return jsonify({"status": "ok"})
+
+    return app

@@ -91,7 +91,7 @@ def _complete(user: User) -> list[str]:
 def test_the_adapter_talks_to_the_stand_in(table):
     from ask_sdk_dynamodb.adapter import DynamoDbAdapter
 
-    adapter = make_persistence_adapter(_settings(table))
+    adapter = make_persistence_adapter(_settings(table)).adapter  # made on first use
     assert isinstance(adapter, DynamoDbAdapter) and adapter.table_name == table
     assert adapter.dynamodb.meta.client.meta.endpoint_url.startswith("http://127.0.0.1:")
 

@@ -16,6 +16,7 @@ from ask_sdk_core.serialize import DefaultSerializer
 from ask_sdk_model import RequestEnvelope
 
 from skill.alexa.persistence import (
+    LazyDynamoDbAdapter,
     PersistenceError,
     SQLitePersistenceAdapter,
     make_persistence_adapter,
@@ -283,11 +284,14 @@ def test_make_dynamodb_uses_the_published_adapter(monkeypatch):
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-north-1")
     from ask_sdk_dynamodb.adapter import DynamoDbAdapter
 
-    adapter = make_persistence_adapter(Settings(persistence="dynamodb",
-                                                dynamodb_table="my-table"))
+    lazy = make_persistence_adapter(Settings(persistence="dynamodb",
+                                             dynamodb_table="my-table"))
+    assert isinstance(lazy, LazyDynamoDbAdapter) and lazy._adapter is None  # made on first use
+    adapter = lazy.adapter
     assert isinstance(adapter, DynamoDbAdapter)
     assert adapter.table_name == "my-table"
     assert adapter.create_table is False
+    assert lazy.adapter is adapter
 
 
 def test_make_dynamodb_without_the_extra_is_a_clear_error(monkeypatch):

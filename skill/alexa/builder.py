@@ -16,6 +16,7 @@ from skill.alexa.handlers.interceptors import (
 )
 from skill.alexa.handlers.requests import ErrorHandler, request_handlers
 from skill.alexa.persistence import make_persistence_adapter
+from skill.alexa.serializer import install
 from skill.config import Settings
 
 
@@ -66,5 +67,5 @@ def skill_builder(settings: Settings | None = None,
 
 def build_skill(settings: Settings | None = None,
                 adapter: AbstractPersistenceAdapter | None = _FROM_SETTINGS) -> CustomSkill:
-    """The one Skill every way in uses."""
-    return skill_builder(settings, adapter).create()
+    """The one Skill every way in uses, with our serializer (:mod:`skill.alexa.serializer`)."""
+    return install(skill_builder(settings, adapter).create())

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_model import RequestEnvelope
 
-from skill.core.playback import Answer
+from skill.alexa.serializer import EnvelopeError, SkillSerializer, check_depth, check_shape
+
+if TYPE_CHECKING:  # pragma: no cover
+    from skill.core.playback import Answer
 
 
 class BadEnvelope(ValueError):
@@ -31,50 +34,39 @@ class FrontEnd:
     answers: list[Answer] = field(default_factory=list)
 
 
-MAX_NESTING = 64
+def check_envelope(envelope: Any, fast: bool = False) -> None:
+    """Raise :class:`BadEnvelope` unless ``envelope`` has the shape every Alexa request has
+    (``context.System``, a ``request`` with a ``type``) and nests at most
+    :data:`~skill.alexa.serializer.MAX_NESTING` deep. ``fast``: the caller's serializer is
+    a :class:`~skill.alexa.serializer.SkillSerializer`, which bounds depth while it builds
+    the model, so the whole envelope is not walked once more here."""
+    try:
+        check_shape(envelope)
+        if not fast:
+            check_depth(envelope)
+    except EnvelopeError as exc:
+        raise BadEnvelope(str(exc)) from None
 
 
-def _depth(value: Any) -> int:
-    """How deeply ``value`` nests lists and dicts (iteratively: no recursion limit)."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict | list):
-            deepest = max(deepest, depth)
-            if depth > MAX_NESTING:
-                return depth
-            children = item.values() if isinstance(item, dict) else item
-            stack.extend((child, depth + 1) for child in children)
-    return deepest
-
-
-def check_envelope(envelope: Any) -> None:
-    """Raise :class:`BadEnvelope` unless ``envelope`` has the shape every Alexa request has.
-
-    The SDK assumes ``context.System`` and a ``request`` with a ``type``; without them it
-    fails deep inside with an AttributeError. Absurd nesting is refused before anything
-    copies it recursively.
-    """
-    if not isinstance(envelope, dict) or not isinstance(envelope.get("request"), dict):
-        raise BadEnvelope("expected a JSON object with a 'request' object")
-    if not isinstance(envelope["request"].get("type"), str):
-        raise BadEnvelope("the request has no 'type'")
-    context = envelope.get("context")
-    if not isinstance(context, dict) or not isinstance(context.get("System"), dict):
-        raise BadEnvelope("expected a 'context' object with a 'System' object")
-    if _depth(envelope) > MAX_NESTING:
-        raise BadEnvelope(f"nested more than {MAX_NESTING} levels deep")
+def to_request_envelope(skill: CustomSkill, envelope: dict[str, Any]) -> RequestEnvelope:
+    """``envelope`` (a parsed dict) as the SDK's model: straight from the dict with our
+    serializer, through one JSON round trip (as the SDK's Lambda handler does) otherwise."""
+    serializer = skill.serializer
+    check_envelope(envelope, fast=isinstance(serializer, SkillSerializer))
+    try:
+        if isinstance(serializer, SkillSerializer):
+            return serializer.envelope_from_object(envelope)
+        result: RequestEnvelope = serializer.deserialize(
+            payload=json.dumps(envelope), obj_type=RequestEnvelope)
+        return result
+    except Exception as exc:  # the SDK raises bare SerializationException and friends
+        raise BadEnvelope(f"not a valid Alexa request envelope: {exc}") from exc
 
 
 def invoke(skill: CustomSkill, envelope: dict[str, Any],
            context: FrontEnd | None = None) -> dict[str, Any]:
     """Deserialize ``envelope`` the way Lambda does, invoke the skill, serialize the answer."""
-    check_envelope(envelope)
-    try:
-        request_envelope = skill.serializer.deserialize(
-            payload=json.dumps(envelope), obj_type=RequestEnvelope)
-    except Exception as exc:  # the SDK raises bare SerializationException and friends
-        raise BadEnvelope(f"not a valid Alexa request envelope: {exc}") from exc
+    request_envelope = to_request_envelope(skill, envelope)
     response = skill.invoke(request_envelope=request_envelope, context=context)
     serialized = skill.serializer.serialize(response)
     if not isinstance(serialized, dict):

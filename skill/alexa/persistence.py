@@ -1,10 +1,11 @@
 """Persistent attributes per Alexa user: SQLite by default, DynamoDB by configuration.
 
-The SQLite adapter keeps one JSON document per user id in one table. Every call opens
-its own connection (safe across threads and processes), the database runs in WAL mode
-with a busy timeout, and every save is one transaction. :meth:`update_attributes` does
-a read-modify-write inside a single ``BEGIN IMMEDIATE`` transaction, so concurrent
-updates never lose each other's changes.
+The SQLite adapter keeps one JSON document per user id in one table. Each thread keeps
+one connection (reopened after a fork or when the file was replaced), the database runs
+in WAL mode with a busy timeout, and every save is one transaction. :meth:`update_attributes`
+does a read-modify-write inside a single ``BEGIN IMMEDIATE`` transaction, so concurrent
+updates never lose each other's changes; an update that changes nothing writes nothing
+(documents are stored in one canonical JSON form, so equal text means equal attributes).
 
 Deleting a user forgets every copy: ``secure_delete`` overwrites the row, and a
 ``wal_checkpoint(TRUNCATE)`` afterwards empties the WAL file that still held older versions.
@@ -292,7 +293,9 @@ class SQLitePersistenceAdapter(AbstractPersistenceAdapter):
             current = {} if document is None else self._decode(user_id, document)
             result = fn(current)
             new = current if result is None else result
-            self._write(conn, user_id, self._encode(new))
+            encoded = self._encode(new)
+            if encoded != document:  # nothing changed: no write, no WAL frame
+                self._write(conn, user_id, encoded)
             return new
 
         return self._run("update", lambda conn: self._transaction(conn, lambda: body(conn)))
@@ -352,9 +355,51 @@ def make_persistence_adapter(settings: Settings) -> AbstractPersistenceAdapter |
     if kind == "none":
         return None
     if kind == "dynamodb":
-        return _make_dynamodb_adapter(settings.dynamodb_table)
+        _check_dynamodb_installed()
+        return LazyDynamoDbAdapter(settings.dynamodb_table)
     raise ValueError(f"unknown persistence {settings.persistence!r}: "
                      "use 'sqlite', 'dynamodb' or 'none'")
+
+
+class LazyDynamoDbAdapter(AbstractPersistenceAdapter):
+    """The DynamoDB adapter, made on first use: importing boto3 and ask-sdk's adapter (which
+    makes a boto3 resource when imported) costs about 400 ms, and a cold start answering a
+    request that stores nothing should not pay it. Every call goes to the real adapter
+    (:func:`_make_dynamodb_adapter`); a failure to make it raises :class:`PersistenceError`
+    on that call, like any other storage failure."""
+
+    def __init__(self, table_name: str) -> None:
+        self.table_name = table_name
+        self._adapter: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def adapter(self) -> Any:
+        if self._adapter is None:
+            with self._lock:
+                if self._adapter is None:
+                    self._adapter = _make_dynamodb_adapter(self.table_name)
+        return self._adapter
+
+    def __getattr__(self, name: str) -> Any:
+        """Anything else (``dynamodb``, ``partition_keygen``, ...) is the real adapter's."""
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.adapter, name)
+
+    def get_attributes(self, request_envelope: RequestEnvelope) -> Attributes:
+        result: Attributes = self.adapter.get_attributes(request_envelope)
+        return result
+
+    def save_attributes(self, request_envelope: RequestEnvelope, attributes: Attributes) -> None:
+        self.adapter.save_attributes(request_envelope, attributes)
+
+    def delete_attributes(self, request_envelope: RequestEnvelope) -> None:
+        self.adapter.delete_attributes(request_envelope)
+
+    def update_attributes(self, request_envelope: RequestEnvelope, fn: Updater) -> Attributes:
+        result: Attributes = self.adapter.update_attributes(request_envelope, fn)
+        return result
 
 
 def _map_leaves(value: Any, leaf: Callable[[Any], Any]) -> Any:
@@ -377,16 +422,33 @@ def _to_dynamo(value: Any) -> Any:
     return _map_leaves(value, lambda v: Decimal(str(v)) if isinstance(v, float) else v)
 
 
+def _missing_extra(detail: str) -> PersistenceError:
+    reason = ("persistence 'dynamodb' needs the optional extra: "
+              "pip install 'halsporre[dynamodb]' "
+              f"(ask-sdk-dynamodb-persistence-adapter, boto3): {detail}")
+    log.error("persistence: %s", reason)
+    return PersistenceError(reason)
+
+
+def _check_dynamodb_installed() -> None:
+    """A missing extra is a configuration error at start-up, found without importing it."""
+    from importlib.util import find_spec
+
+    for name in ("boto3", "ask_sdk_dynamodb"):
+        try:
+            found = find_spec(name) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            raise _missing_extra(f"no module named {name!r}")
+
+
 def _make_dynamodb_adapter(table_name: str) -> AbstractPersistenceAdapter:
     try:
         import boto3
         from ask_sdk_dynamodb.adapter import DynamoDbAdapter
     except ImportError as exc:
-        reason = ("persistence 'dynamodb' needs the optional extra: "
-                  "pip install 'halsporre[dynamodb]' "
-                  f"(ask-sdk-dynamodb-persistence-adapter, boto3): {exc}")
-        log.error("persistence: %s", reason)
-        raise PersistenceError(reason) from exc
+        raise _missing_extra(str(exc)) from exc
     except Exception as exc:  # botocore NoRegionError, missing credentials config, ...
         reason = f"cannot set up DynamoDB ({type(exc).__name__}: {exc}); set AWS_DEFAULT_REGION"
         log.error("persistence: %s", reason)

@@ -30,6 +30,7 @@ from ask_sdk_model import RequestEnvelope
 
 from skill.alexa.compat import ensure_flask_ask_sdk_importable
 from skill.alexa.invoke import check_envelope
+from skill.alexa.serializer import EnvelopeError, SkillSerializer
 
 ensure_flask_ask_sdk_importable()
 
@@ -58,7 +59,17 @@ def split_verifiers(verifiers: Iterable[AbstractVerifier]
 
 
 def parse_envelope(skill: CustomSkill, body: bytes) -> RequestEnvelope:
-    """JSON, the envelope's shape, then the SDK's deserialisation; BadBody on any failure."""
+    """JSON, the envelope's shape and depth, the model; BadBody on any failure.
+
+    With our :class:`~skill.alexa.serializer.SkillSerializer` that is one parse and one
+    pass; any other serializer gets the JSON checked first, then the SDK's deserialisation.
+    """
+    serializer = skill.serializer
+    if isinstance(serializer, SkillSerializer):
+        try:
+            return serializer.envelope_from_text(body)
+        except EnvelopeError as exc:
+            raise BadBody(str(exc)[:120]) from None
     try:
         text = body.decode("utf-8")
         check_envelope(json.loads(text))
@@ -67,7 +78,7 @@ def parse_envelope(skill: CustomSkill, body: bytes) -> RequestEnvelope:
     except ValueError as exc:
         raise BadBody(str(exc)[:120]) from None
     try:
-        return skill.serializer.deserialize(payload=text, obj_type=RequestEnvelope)
+        return serializer.deserialize(payload=text, obj_type=RequestEnvelope)
     except (AskSdkException, ValueError, TypeError, AttributeError, RecursionError) as exc:
         raise BadBody(f"not an Alexa request envelope ({type(exc).__name__})") from None
 

@@ -11,7 +11,7 @@ import json
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -62,9 +62,11 @@ SPEECH_FIELDS: dict[str, str] = {
 }
 
 
-def placeholders(text: str) -> set[str]:
-    """The ``{names}`` a content string expects."""
-    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+@lru_cache(maxsize=4096)
+def placeholders(text: str) -> frozenset[str]:
+    """The ``{names}`` a content string expects (remembered: every turn checks the parts
+    that come back in session attributes against them)."""
+    return frozenset(name for _, name, _, _ in string.Formatter().parse(text) if name)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from skill.content import SPEECH_FIELDS, Content, placeholders
+from skill.core.boundedcache import BoundedCache
 from skill.core.limits import MAX_BREAK_MS
 from skill.core.parts import Cue, Part, Say
 from skill.core.playback import (
@@ -76,8 +77,27 @@ def _step(root: ET.Element, step: Step) -> None:
         _append_text(root, step.text + " ")
 
 
+_SSML_ENTRIES = 1024
+_SSML_BYTES = 2 * 1024 * 1024
+_ssml: BoundedCache[tuple[Plan, str]] = BoundedCache(
+    _SSML_ENTRIES, _SSML_BYTES, lambda key, value: 300 + len(value[1]))
+"""Finished SSML per plan object. Plans come from the plan cache
+(:func:`skill.core.playback.build_plan`), so a repeated answer is the same object: keyed
+by its identity (no hash of every step), and the entry keeps the plan alive, so the
+identity cannot be reused by another plan while the entry exists."""
+
+
 def to_ssml(plan: Plan) -> str:
     """The plan as one SSML ``<speak>`` document."""
+    hit = _ssml.get(id(plan))
+    if hit is not None and hit[0] is plan:
+        return hit[1]
+    ssml = _render_ssml(plan)
+    _ssml.put(id(plan), (plan, ssml))
+    return ssml
+
+
+def _render_ssml(plan: Plan) -> str:
     root = ET.Element("speak")
     for step in plan.steps:
         _step(root, step)

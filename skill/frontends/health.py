@@ -6,7 +6,9 @@ Two checks, each with a short reason when it fails (HTTP 503, one log line):
 * ``storage`` - the skill's progress storage answers a read (SQLite: the file opens and
   the table is there; DynamoDB: the table answers a ``GetItem``); ``off`` without storage.
 * ``clips`` - the Swedish clip manifest loads and names clips; when the clips are served
-  from this server (no ``AUDIO_BASE_URL``), its first clip is on disk.
+  from this server (no ``AUDIO_BASE_URL``), its first clip is on disk. The manifest (a few
+  hundred KB) is read once per process and again only when its file changes (size and
+  modification time); a health probe every few seconds costs a ``stat``, not a parse.
 """
 
 from __future__ import annotations
@@ -44,18 +46,35 @@ def check_storage(adapter: Any) -> str:
     return "ok"
 
 
+_manifests: dict[Path, tuple[tuple[int, int], int, str | None]] = {}
+"""manifest path -> ((size, mtime_ns), number of clips, the first clip's file name)."""
+
+
+def _manifest(path: Path) -> tuple[int, str | None]:
+    """(clips named, the first one's file) of the manifest at ``path``, parsed only when
+    the file is new or changed; OSError/ValueError/AttributeError when unreadable."""
+    st = path.stat()
+    stamp = (st.st_size, st.st_mtime_ns)
+    hit = _manifests.get(path)
+    if hit is not None and hit[0] == stamp:
+        return hit[1], hit[2]
+    clips = json.loads(path.read_text(encoding="utf-8")).get("clips") or {}
+    first = next(iter(clips.values()), None) if clips else None
+    name = first.get("file") if isinstance(first, dict) else None
+    _manifests[path] = (stamp, len(clips), name)
+    return len(clips), name
+
+
 def check_clips(audio_dir: Path, served_here: bool) -> str:
     """``ok`` or a short reason."""
     path = audio_dir / CLIP_LOCALE / "manifest.json"
     try:
-        clips = json.loads(path.read_text(encoding="utf-8")).get("clips") or {}
+        count, name = _manifest(path)
     except (OSError, ValueError, AttributeError) as exc:
         return f"failed: manifest {type(exc).__name__}"
-    if not clips:
+    if not count:
         return "failed: manifest names no clips"
     if served_here:
-        first = next(iter(clips.values()))
-        name = first.get("file") if isinstance(first, dict) else None
         if not name or not (audio_dir / CLIP_LOCALE / name).is_file():
             return "failed: clips missing (set HALSPORRE_AUDIO_DIR or AUDIO_BASE_URL)"
     return "ok"

@@ -34,6 +34,8 @@ class RequestLogInterceptor(AbstractRequestInterceptor):
     """
 
     def process(self, handler_input: HandlerInput) -> None:
+        if not log.isEnabledFor(logging.INFO):  # then not DEBUG either
+            return  # no line will be written: hash and escape nothing
         request = handler_input.request_envelope.request
         intent = getattr(getattr(request, "intent", None), "name", None)
         if turn_of(handler_input).state.pending == "checkin" and intent:
@@ -48,5 +50,5 @@ class ResponseLogInterceptor(AbstractResponseInterceptor):
     """One log line per response: whether the session stays open."""
 
     def process(self, handler_input: HandlerInput, response: Response | None) -> None:
-        if response is not None:
+        if response is not None and log.isEnabledFor(logging.INFO):
             log.info("response end_session=%s", response.should_end_session)
