@@ -93,10 +93,11 @@ def _expand(template: str, rules: dict[str, Any]) -> list[str]:
 
 @dataclass
 class Grammar:
-    """One locale's rules and, per intent, its templates (included files' first)."""
+    """One locale's rules and, per intent, its own templates and its included files'."""
 
     rules: dict[str, str] = field(default_factory=dict)
     intents: dict[str, list[str]] = field(default_factory=dict)
+    shared: dict[str, list[str]] = field(default_factory=dict)
 
 
 def load_grammar(root: Path, name: str, _seen: tuple[str, ...] = ()) -> Grammar:
@@ -109,25 +110,75 @@ def load_grammar(root: Path, name: str, _seen: tuple[str, ...] = ()) -> Grammar:
     for included in data.get("include") or []:
         other = load_grammar(root, str(included), (*_seen, name))
         grammar.rules.update(other.rules)
-        for intent, templates in other.intents.items():
-            grammar.intents.setdefault(intent, []).extend(templates)
+        for intent in {**other.intents, **other.shared}:
+            grammar.shared.setdefault(intent, []).extend(
+                other.intents.get(intent, []) + other.shared.get(intent, [])
+            )
     grammar.rules.update({str(k): str(v) for k, v in (data.get("rules") or {}).items()})
     for intent, templates in (data.get("intents") or {}).items():
         grammar.intents.setdefault(str(intent), []).extend(str(t) for t in templates or [])
     return grammar
 
 
-def build_samples(grammar: Grammar) -> dict[str, list[str]]:
-    """Intent -> its samples, expanded and without repeats (case-insensitive)."""
+def build_samples(grammar: Grammar, model: dict[str, Any] | None = None) -> dict[str, list[str]]:
+    """Intent -> its samples, expanded and without repeats (case-insensitive).
+
+    The locale's own samples come first.  A sample of an included (shared) file is left
+    out where the locale gives it to another intent, or where another intent's slot sample
+    says it with a value of its slot ("what is the prognosis" is ``what is {section}``):
+    shared phrasings widen the model without changing what it already answers.
+    """
     rules = {name: _parse(body) for name, body in grammar.rules.items()}
+    own = {i: _expand_all(t, rules) for i, t in grammar.intents.items()}
+    shared = {i: _expand_all(t, rules) for i, t in grammar.shared.items()}
+    owner = {_key(s): intent for intent, samples in own.items() for s in samples}
+    every = {i: own.get(i, []) + shared.get(i, []) for i in {**own, **shared}}
+    spoken = _slot_sentences(every, model) if model else {}
     samples: dict[str, list[str]] = {}
-    for intent, templates in grammar.intents.items():
-        seen: dict[str, str] = {}
-        for template in templates:
-            for sample in _expand(template, rules):
-                seen.setdefault(_key(sample), sample)
+    for intent in {**own, **shared}:
+        seen = {_key(s): s for s in own.get(intent, [])}
+        for sample in shared.get(intent, []):
+            key = _key(sample)
+            if owner.get(key, intent) == intent and spoken.get(key, intent) == intent:
+                seen.setdefault(key, sample)
         samples[intent] = list(seen.values())
     return samples
+
+
+def _expand_all(templates: list[str], rules: dict[str, Any]) -> list[str]:
+    out: dict[str, str] = {}
+    for template in templates:
+        for sample in _expand(template, rules):
+            out.setdefault(_key(sample), sample)
+    return list(out.values())
+
+
+def _slot_sentences(
+    samples: dict[str, list[str]], model: dict[str, Any]
+) -> dict[str, str]:
+    """Every sentence a slot sample of a custom slot type stands for -> its intent."""
+    lm = model["interactionModel"]["languageModel"]
+    values = {
+        t["name"]: [p for v in t.get("values", [])
+                    for p in [v["name"]["value"], *v["name"].get("synonyms", [])]]
+        for t in lm.get("types", [])
+    }
+    slot_types = {i["name"]: {s["name"]: s["type"] for s in i.get("slots", [])}
+                  for i in lm["intents"]}
+    out: dict[str, str] = {}
+    for intent, intent_samples in samples.items():
+        types = slot_types.get(intent, {})
+        for sample in intent_samples:
+            names = _SLOT_RE.findall(sample)
+            if not names or any(types.get(n) not in values for n in names):
+                continue
+            sentences = [sample]
+            for name in names:
+                sentences = [s.replace(f"{{{name}}}", v) for s in sentences
+                             for v in values[types[name]]]
+            for sentence in sentences:
+                out.setdefault(_key(sentence), intent)
+    return out
 
 
 def _key(sample: str) -> str:
@@ -187,7 +238,7 @@ def dump(model: dict[str, Any]) -> str:
 def built_model(root: Path, locale: str) -> str:
     """The text ``interaction_models/<locale>.json`` should have; raises GrammarError."""
     model = json.loads((root / f"{locale}.json").read_text(encoding="utf-8"))
-    samples = build_samples(load_grammar(root, locale))
+    samples = build_samples(load_grammar(root, locale), model)
     found = problems(model, samples)
     text = dump(with_samples(model, samples))
     if len(text.encode("utf-8")) > MAX_MODEL_BYTES:
