@@ -290,13 +290,17 @@ class Resolver:
             for sample in intent.get("samples", []):
                 self._add_template(intent["name"], sample)
         self._templates.sort(key=lambda t: t.priority)
-        # Each slot sample is looked up by its longest own word (those without one always):
+        # Each slot sample is looked up by its rarest own word (those without one always):
         # only samples whose words all occur in the utterance are tried.
         self._template_index: dict[str, list[int]] = {}
         self._wordless: list[int] = []
+        spread: dict[str, int] = {}
+        for tpl in self._templates:
+            for word in tpl.words:
+                spread[word] = spread.get(word, 0) + 1
         for index, tpl in enumerate(self._templates):
             if tpl.words:
-                key = max(sorted(tpl.words), key=len)
+                key = min(sorted(tpl.words), key=lambda w: spread[w])  # the rarest word
                 self._template_index.setdefault(key, []).append(index)
             else:
                 self._wordless.append(index)
