@@ -94,6 +94,12 @@ def cmd_audio(args: argparse.Namespace) -> int:
     return audio_main(args.audio_args)
 
 
+def cmd_models(args: argparse.Namespace) -> int:
+    from skill.tools.models import main as models_main
+
+    return models_main(args.models_args)
+
+
 def _version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -150,6 +156,11 @@ def parser() -> argparse.ArgumentParser:
                          "(halsporre audio publish -h)")
     audio.add_argument("audio_args", nargs=argparse.REMAINDER)
     audio.set_defaults(func=cmd_audio)
+
+    models = add("models", "build the interaction models' samples from their grammar files "
+                 "(halsporre models build|check)")
+    models.add_argument("models_args", nargs=argparse.REMAINDER)
+    models.set_defaults(func=cmd_models)
     return p
 
 

@@ -19,9 +19,14 @@ Used by our own front ends only (console, web page) and the tests; the Alexa pat
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import os
+import pickle
 import re
+import sys
+import tempfile
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -38,7 +43,13 @@ from skill.core.conversation import INTENT_SECTIONS
 if TYPE_CHECKING:
     from skill.nlu_classifier import IntentClassifier
 
+log = logging.getLogger(__name__)
+
 FALLBACK_INTENT = "AMAZON.FallbackIntent"
+#: Where trained resolvers are kept between runs (``HALSPORRE_NLU_CACHE``; ``off``: never).
+CACHE_ENV = "HALSPORRE_NLU_CACHE"
+#: Bump when the resolver's trained state changes shape (old cache files are then ignored).
+CACHE_FORMAT = 1
 NUMBER_TYPE = "AMAZON.NUMBER"
 OUT_OF_DOMAIN_DIR = "out_of_domain"
 NUMBERS_FILE = "nlu_numbers.json"
@@ -49,6 +60,13 @@ CONFIDENCE_THRESHOLD = 0.40
 WORD_SNAP_THRESHOLD = 85.0
 #: At most this many slot-value variants of one sample go into the training set.
 VARIANTS_PER_SAMPLE = 8
+#: At most this many texts of one intent go into the training set, spread evenly over its
+#: samples (the grammar-built models list thousands of carrier-phrase variants, which the
+#: exact step matches anyway; training on all of them would take seconds).
+TRAINING_TEXTS_PER_INTENT = 750
+#: Words in the samples of at least this share of the intents ("can", "you", "tell", "me",
+#: "please") do not tell intents apart: samples differing only in them are trained once.
+COMMON_WORD_SHARE = 0.3
 #: Largest number understood when spelled out.
 MAX_SPELLED_NUMBER = 999
 #: Inputs are cut to this many characters before resolving.
@@ -128,6 +146,8 @@ class Resolution:
 
 def fold(text: str) -> str:
     """Strip accents: "hälsporre" -> "halsporre", "övning" -> "ovning", "café" -> "cafe"."""
+    if text.isascii():
+        return text
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
@@ -244,15 +264,23 @@ class SlotType:
         return list(dict.fromkeys(vid for vid, _ in self.lookup.values()))
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Template:
     intent: str
-    regex: re.Pattern[str]  # over the normalised text
-    folded_regex: re.Pattern[str]  # over the accent-folded text
+    pattern: str  # regular expression over the normalised text
+    folded_pattern: str  # over the accent-folded text
     slot_types: dict[str, str]  # slot name -> type name used in this sample
     priority: int  # lower wins among exact matches
     skeleton: str  # normalised sample, each slot as a marker word
     markers: dict[str, str]  # marker word -> slot name
+    words: frozenset[str]  # the sample's own words, accent-folded
+    _compiled: tuple[re.Pattern[str], re.Pattern[str]] | None = None
+
+    def regex(self, folded: bool) -> re.Pattern[str]:
+        """The compiled pattern (compiled on first use: most samples never get that far)."""
+        if self._compiled is None:
+            self._compiled = (re.compile(self.pattern), re.compile(self.folded_pattern))
+        return self._compiled[1 if folded else 0]
 
 
 class Resolver:
@@ -280,10 +308,25 @@ class Resolver:
             for sample in intent.get("samples", []):
                 self._add_template(intent["name"], sample)
         self._templates.sort(key=lambda t: t.priority)
+        # Each slot sample is looked up by its rarest own word (those without one always):
+        # only samples whose words all occur in the utterance are tried.
+        self._template_index: dict[str, list[int]] = {}
+        self._wordless: list[int] = []
+        spread: dict[str, int] = {}
+        for tpl in self._templates:
+            for word in tpl.words:
+                spread[word] = spread.get(word, 0) + 1
+        for index, tpl in enumerate(self._templates):
+            if tpl.words:
+                key = min(sorted(tpl.words), key=lambda w: spread[w])  # the rarest word
+                self._template_index.setdefault(key, []).append(index)
+            else:
+                self._wordless.append(index)
         self._slot_words = sorted(
             {w for t in self.slot_types.values() for p in t.folded for w in p.split()}
         )
         self._slot_word_set = frozenset(self._slot_words)
+        self._spread_cache: dict[str, list[str]] = {}
         texts, labels = self._training_set(out_of_domain or [])
         self._classifier: IntentClassifier | None = None
         if len(set(labels)) > 1:
@@ -306,7 +349,13 @@ class Resolver:
 
     @classmethod
     def for_locale(cls, locale: str) -> Resolver:
-        """The (cached) resolver for ``locale``; raises UnsupportedLocale if no model."""
+        """The (cached) resolver for ``locale``; raises UnsupportedLocale if no model.
+
+        Training takes a second or two for the grammar-built English models, so a trained
+        resolver is kept on disk (:func:`cache_dir`), keyed by the model's and the
+        off-topic file's bytes and the library versions: later starts load it in
+        milliseconds, and any change to the model trains afresh.
+        """
         root = cls.models_dir()
         key = (str(root), locale)
         if key not in cls._cache:
@@ -316,9 +365,21 @@ class Resolver:
                     f"no interaction model for {locale!r}; available: "
                     + ", ".join(cls.available_locales())
                 )
-            model = json.loads(path.read_text(encoding="utf-8"))
-            cls._cache[key] = cls(locale, model, read_out_of_domain(root, locale))
+            raw = path.read_bytes()
+            ood = read_out_of_domain(root, locale)
+            stored = _cache_file(locale, raw, ood)
+            resolver = _load_cached(stored) if stored else None
+            if resolver is None:
+                resolver = cls(locale, json.loads(raw.decode("utf-8")), ood)
+                if stored and resolver.has_classifier:
+                    _store_cached(stored, resolver)
+            cls._cache[key] = resolver
         return cls._cache[key]
+
+    @property
+    def has_classifier(self) -> bool:
+        """False without the ``nlu`` extra: only the listed samples are understood."""
+        return self._classifier is not None
 
     def intents(self) -> list[str]:
         """Intent names in model order."""
@@ -336,6 +397,11 @@ class Resolver:
         return r".+?"
 
     def _add_template(self, intent: str, sample: str) -> None:
+        if "{" not in sample:  # most samples: plain words
+            norm = normalize(sample)
+            self._exact_literal.setdefault(norm, intent)
+            self._folded_literal.setdefault(fold(norm), intent)
+            return
         slot_types = self._intent_slots.get(intent, {})
         norm = normalize(_SLOT_RE.sub(lambda m: f" SLOT{m.group(1)}SLOT ", sample))
         parts: list[str] = []
@@ -364,22 +430,28 @@ class Resolver:
         else:
             priority = 1 if used else 0
         if used:
+            words = frozenset(fold(w) for w in norm.split() if w not in markers)
             self._templates.append(
-                _Template(intent, re.compile(" ".join(parts)),
-                          re.compile(" ".join(folded_parts)), used, priority, norm, markers)
+                _Template(intent, " ".join(parts), " ".join(folded_parts), used, priority, norm,
+                          markers, words)
             )
 
     def _training_set(self, out_of_domain: list[str]) -> tuple[list[str], list[str]]:
         """Samples (slot values expanded, numbers masked) and off-topic texts, labelled."""
+        by_intent: dict[str, list[str]] = {}
+        for text, intent in self._exact_literal.items():
+            by_intent.setdefault(intent, []).append(text)
+        for tpl in self._templates:
+            by_intent.setdefault(tpl.intent, []).extend(self._expand(tpl))
+        common = _common_words(by_intent)
         texts: list[str] = []
         labels: list[str] = []
-        for text, intent in self._exact_literal.items():
-            texts.append(_mask_numbers(text.split()))
-            labels.append(intent)
-        for tpl in self._templates:
-            for text in self._expand(tpl):
+        for intent, intent_texts in by_intent.items():
+            if len(intent_texts) > TRAINING_TEXTS_PER_INTENT:
+                intent_texts = _distinct_content(intent_texts, common)
+            for text in _evenly(intent_texts, TRAINING_TEXTS_PER_INTENT):
                 texts.append(_mask_numbers(text.split()))
-                labels.append(tpl.intent)
+                labels.append(intent)
         for text in out_of_domain:
             texts.append(_mask_numbers(normalize(text).split()))
             labels.append(FALLBACK_INTENT)
@@ -391,13 +463,19 @@ class Resolver:
         for token, slot in tpl.markers.items():
             type_name = tpl.slot_types[slot]
             if type_name in self.slot_types:
-                phrases = _spread(self.slot_types[type_name].lookup, VARIANTS_PER_SAMPLE)
+                phrases = self._spread_phrases(type_name)
             elif type_name == NUMBER_TYPE:
                 phrases = [_NUM]
             else:
                 phrases = ["something"]
             variants = [_replace_word(v, token, p) for v in variants for p in phrases]
         yield from variants[:VARIANTS_PER_SAMPLE]
+
+    def _spread_phrases(self, type_name: str) -> list[str]:
+        if type_name not in self._spread_cache:
+            lookup = self.slot_types[type_name].lookup
+            self._spread_cache[type_name] = _spread(lookup, VARIANTS_PER_SAMPLE)
+        return self._spread_cache[type_name]
 
     # -- resolution ---------------------------------------------------------------
 
@@ -430,10 +508,14 @@ class Resolver:
         literal = self._exact_literal.get(text) or self._folded_literal.get(folded)
         if literal is not None:
             return Resolution(literal, {}, "exact", 1.0)
+        words = frozenset(folded.split())
+        candidates = set(self._wordless)
+        for word in words:
+            candidates.update(self._template_index.get(word, ()))
+        chosen = [t for i in sorted(candidates) if (t := self._templates[i]).words <= words]
         for use_folded, subject in ((False, text), (True, folded)):
-            for tpl in self._templates:
-                regex = tpl.folded_regex if use_folded else tpl.regex
-                m = regex.fullmatch(subject)
+            for tpl in chosen:
+                m = tpl.regex(use_folded).fullmatch(subject)
                 if m is None:
                     continue
                 slots = self._slots_from_match(tpl, m, use_folded)
@@ -526,6 +608,64 @@ class Resolver:
         return hit[0] if hit else word
 
 
+def cache_dir() -> Path | None:
+    """Where trained resolvers are kept: ``HALSPORRE_NLU_CACHE``, else the user's cache
+    folder (``$XDG_CACHE_HOME`` or ``~/.cache``) ``/halsporre/nlu``; None when set to ``off``."""
+    setting = os.environ.get(CACHE_ENV, "")
+    if setting.lower() == "off":
+        return None
+    if setting:
+        return Path(setting)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "halsporre" / "nlu"
+
+
+def _cache_file(locale: str, model: bytes, out_of_domain: list[str]) -> Path | None:
+    folder = cache_dir()
+    if folder is None:
+        return None
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        libraries = (version("scikit-learn"), version("numpy"))
+    except PackageNotFoundError:  # no ``nlu`` extra: nothing worth caching
+        return None
+    digest = hashlib.sha256(model)
+    digest.update("\n".join(out_of_domain).encode("utf-8"))
+    for part in (CACHE_FORMAT, sys.version, *libraries,
+                 Path(__file__).read_bytes(), Path(__file__).with_name(
+                     "nlu_classifier.py").read_bytes()):
+        digest.update(str(part).encode("utf-8") if not isinstance(part, bytes) else part)
+    return folder / f"{locale}-{digest.hexdigest()[:24]}.pickle"
+
+
+def _load_cached(path: Path) -> Resolver | None:
+    """The resolver stored there, if the file is ours and private; else None."""
+    try:
+        info = path.stat()
+        if info.st_uid != os.getuid() or info.st_mode & 0o022:
+            return None  # someone else could have written it: never unpickle that
+        with path.open("rb") as fh:
+            loaded = pickle.load(fh)  # noqa: S301 - our own file, checked above
+    except FileNotFoundError:
+        return None
+    except Exception as exc:  # a stale or broken file is retrained, never fatal
+        log.info("nlu cache %s unreadable (%s): training afresh", path, exc)
+        return None
+    return loaded if isinstance(loaded, Resolver) else None
+
+
+def _store_cached(path: Path, resolver: Resolver) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump(resolver, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except OSError as exc:  # a read-only home: run without the cache
+        log.info("nlu cache %s not written (%s)", path, exc)
+
+
 def _strip_courtesy(words: list[str]) -> str:
     """The words without courtesy words at either end, while at least two words remain."""
     while len(words) > 2 and words[-1] in COURTESY_END:
@@ -590,6 +730,37 @@ def _spread(lookup: dict[str, tuple[str, str]], limit: int) -> list[str]:
         out.extend(p[depth] for p in by_id.values() if depth < len(p))
         depth += 1
     return out[:limit]
+
+
+def _common_words(by_intent: dict[str, list[str]]) -> frozenset[str]:
+    """Words found in the samples of at least :data:`COMMON_WORD_SHARE` of the intents."""
+    counts: dict[str, int] = {}
+    for texts in by_intent.values():
+        for word in {w for t in texts for w in t.split()}:
+            counts[word] = counts.get(word, 0) + 1
+    least = COMMON_WORD_SHARE * len(by_intent)
+    return frozenset(w for w, n in counts.items() if n >= least)
+
+
+def _distinct_content(texts: list[str], common: frozenset[str]) -> list[str]:
+    """The first text of each distinct set of uncommon words ("can you tell me what causes
+    it" adds nothing to "what causes it" for a classifier)."""
+    seen: set[frozenset[str]] = set()
+    out: list[str] = []
+    for text in texts:
+        key = frozenset(text.split()) - common
+        if key not in seen:
+            seen.add(key)
+            out.append(text)
+    return out
+
+
+def _evenly(items: list[str], limit: int) -> list[str]:
+    """At most ``limit`` of the items, spread evenly over the list (all if fewer)."""
+    if len(items) <= limit:
+        return items
+    step = len(items) / limit
+    return [items[int(i * step)] for i in range(limit)]
 
 
 def _replace_word(text: str, token: str, value: str) -> str:

@@ -13,7 +13,6 @@ Only our own front ends (console, web page, tests) import this module; the Alexa
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -29,6 +28,9 @@ C = 0.5
 #: Scale of the SVM's scores before the softmax that turns them into probabilities; chosen
 #: on the dev set (tests/data/nlu_dev) so that the probabilities track accuracy.
 TEMPERATURE = 4.0
+#: The SVM solver's stopping tolerance (liblinear's default is 1e-4; a coarser one trains
+#: several times faster and predicts the same intents on the dev set).
+TOLERANCE = 1e-4
 #: Character n-gram sizes (inside word boundaries).
 CHAR_NGRAMS = (3, 5)
 
@@ -61,7 +63,7 @@ class IntentClassifier:
             dtype=np.float32,
         )
         features = hstack([chars.fit_transform(folded), words.fit_transform(folded)]).tocsr()
-        model = LinearSVC(C=C)
+        model = LinearSVC(C=C, tol=TOLERANCE)
         model.fit(features, list(labels))
         self.classes: list[str] = [str(c) for c in model.classes_]
         # Prediction reads plain arrays: one small weighted sum, no per-call validation.
@@ -89,11 +91,11 @@ class IntentClassifier:
         index: list[np.ndarray] = []
         values: list[np.ndarray] = []
         for part in self._parts:
-            counts = Counter(part.vocab[g] for g in part.analyzer(folded) if g in part.vocab)
-            if not counts:
+            found = [i for i in map(part.vocab.get, part.analyzer(folded)) if i is not None]
+            if not found:
                 continue
-            ids = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
-            tf = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
+            ids, counts = np.unique(np.array(found, dtype=np.intp), return_counts=True)
+            tf = counts.astype(np.float32)
             vec = (1.0 + np.log(tf)) * self._idf[ids]
             index.append(ids)
             values.append(vec / np.linalg.norm(vec))

@@ -1,4 +1,5 @@
-"""Test-wide settings: progress goes to a temporary SQLite file, never the user's home."""
+"""Test-wide settings: progress goes to a temporary SQLite file and trained resolvers to a
+temporary cache, never the user's home."""
 
 from __future__ import annotations
 
@@ -13,7 +14,13 @@ def _private_progress_db():
     with tempfile.TemporaryDirectory(prefix="halsporre-tests-") as tmp:
         old = os.environ.get("HALSPORRE_DB_PATH")
         os.environ["HALSPORRE_DB_PATH"] = os.path.join(tmp, "progress.sqlite3")
+        old_cache = os.environ.get("HALSPORRE_NLU_CACHE")
+        os.environ["HALSPORRE_NLU_CACHE"] = os.path.join(tmp, "nlu-cache")
         yield
+        if old_cache is None:
+            os.environ.pop("HALSPORRE_NLU_CACHE", None)
+        else:
+            os.environ["HALSPORRE_NLU_CACHE"] = old_cache
         if old is None:
             os.environ.pop("HALSPORRE_DB_PATH", None)
         else:

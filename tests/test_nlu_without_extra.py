@@ -30,6 +30,7 @@ def no_sklearn(monkeypatch):
         monkeypatch.setitem(sys.modules, name, None)
     monkeypatch.delitem(sys.modules, "skill.nlu_classifier", raising=False)
     monkeypatch.setattr(Resolver, "_cache", {})
+    monkeypatch.setenv("HALSPORRE_NLU_CACHE", "off")  # a cached resolver holds a classifier
     # an earlier test's logging setup may have switched this logger off
     monkeypatch.setattr(logging.getLogger("skill.nlu"), "disabled", False)
     monkeypatch.setattr(logging.getLogger("skill.nlu"), "propagate", True)
@@ -50,6 +51,7 @@ def test_listed_phrasings_are_understood_and_the_rest_falls_back(no_sklearn, cap
     assert resolver.resolve(sample).intent == "ClinicIntent"
     assert resolver.resolve(sample.upper() + " tack").intent == "ClinicIntent"
     assert resolver.resolve("blå elefanter dansar tango").intent == "AMAZON.FallbackIntent"
+    assert not resolver.has_classifier
 
 
 def test_web_page_answers_without_the_classifier(no_sklearn, tmp_path):
