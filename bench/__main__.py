@@ -214,11 +214,6 @@ def _inprocess_notes(inproc: Any) -> list[str]:
                      "timed JSON text in to JSON text out, each followed by the bare SDK "
                      "(DefaultSerializer, one handler, no storage) on the same texts and the "
                      "json floor; ours with SQLite")
-        excluded = inproc.get("excluded_joins", 0)
-        if excluded:
-            notes.append(f"in-process: {excluded} Swedish requests started an ffmpeg join "
-                         "while timed and are left out of every twin's figures (issue 13 "
-                         "replaces the request-time join with clips joined at build time)")
     return notes
 
 

@@ -110,7 +110,7 @@ def measure(tmp: Path) -> dict[str, Any]:
     prime = _build(content, audio)
     KEEP.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(KEEP / LOCALE, ignore_errors=True)
-    shutil.copytree(audio / LOCALE, KEEP / LOCALE, ignore=shutil.ignore_patterns("joined"))
+    shutil.copytree(audio / LOCALE, KEEP / LOCALE)
     no_change = _build(content, audio)
     changed = tmp / "content-changed"  # a new dir: load_content caches per directory
     shutil.copytree(content, changed)

@@ -18,9 +18,9 @@ hits all alike:
 
 Also the bare skill's own LaunchRequest (the figure the README used to compare with).
 Every answer of ours is checked against Alexa's limits (:mod:`bench.validate`) outside the
-clock, and a request that starts a subprocess (an ffmpeg join of Swedish clips) is counted:
-Swedish joins are made once, in the warm-up, into a temporary copy of ``audio/`` (the
-repository is never written), until issue 13 replaces them with clips joined at build time.
+clock, and a request that starts a subprocess while timed is counted (goal: none; Swedish
+answers use runs joined at build time, :mod:`skill.core.runs`).  The bench writes nothing in
+the repository: SQLite lives in a temp dir.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import json
-import os
 import subprocess
 import time
 from collections import defaultdict
@@ -80,7 +79,7 @@ class Conversation:
 
     timings: list[tuple[str, float]] = field(default_factory=list)
     spawned: list[bool] = field(default_factory=list)
-    """Per request: did it start a subprocess (an ffmpeg join) while timed?"""
+    """Per request: did it start a subprocess while timed?"""
     texts: list[str] = field(default_factory=list)
     invalid: list[str] = field(default_factory=list)
     """Why answers broke Alexa's limits (:mod:`bench.validate`); the bench fails on any."""
@@ -204,24 +203,6 @@ def _floor_block(texts: list[str], answers: list[dict[str, Any]]) -> list[float]
     return out
 
 
-def private_audio(tmp: Path) -> Path:
-    """A copy of ``audio/`` made of links, where Swedish joins may be written: the
-    repository's own folder is never written by the bench."""
-    from skill.core import clips
-
-    src = Path(clips.AUDIO_DIR)
-    dest = tmp / "audio"
-    for folder, _, files in os.walk(src):
-        rel = Path(folder).relative_to(src)
-        if rel.parts and rel.parts[-1] == getattr(clips, "JOINED_DIR", "joined"):
-            continue
-        (dest / rel).mkdir(parents=True, exist_ok=True)
-        for name in files:
-            (dest / rel / name).symlink_to(Path(folder) / name)
-    clips.AUDIO_DIR = dest
-    return dest
-
-
 def ms(values: list[float], q: float) -> float:
     return percentile(values, q) * 1000
 
@@ -232,7 +213,6 @@ def measure(tmp: Path, conversations: int, budget_s: float) -> dict[str, Any]:
     from skill.alexa.envelopes import LocalDevice
     from skill.config import Settings
 
-    private_audio(tmp)
     settings = Settings(persistence="sqlite", db_path=tmp / "inprocess.sqlite3",
                         audio_base_url="https://bench.invalid/audio")  # Alexa needs https
     ours = build_skill(settings)
@@ -241,7 +221,7 @@ def measure(tmp: Path, conversations: int, budget_s: float) -> dict[str, Any]:
     bare_device = LocalDevice(locale="en-US", user_id="amzn1.ask.account.bench-bare")
 
     with SPAWNS.installed():
-        # warm-up: content, NLU tables, SQLite file, SDK caches, the Swedish joins
+        # warm-up: content, NLU tables, SQLite file, SDK caches
         notes: dict[str, Any] = {}
         for locale in LOCALES:
             for user in range(8):
@@ -269,17 +249,13 @@ def _timed(ours: Any, bare: Any, bare_same: Any, launch_texts: list[str],
     by_label: dict[str, list[float]] = defaultdict(list)
     bare_t: list[float] = []
     deadline = time.perf_counter() + budget_s
-    done = answers = excluded = 0
+    done = answers = 0
     invalid: list[str] = []
     gc.collect()
     while done < conversations and time.perf_counter() < deadline:
         for locale in LOCALES:
             conv = run_conversation(ours, locale, f"{done % 8}")
-            keep = [not s for s in conv.spawned]  # ffmpeg joins (issue 13): left out
-            excluded += keep.count(False)
-            texts = [t for t, k in zip(conv.texts, keep, strict=True) if k]
-            answers_kept = [a for a, k in zip(conv.answers, keep, strict=True) if k]
-            timings = [t for t, k in zip(conv.timings, keep, strict=True) if k]
+            texts, timings = conv.texts, conv.timings
             mine = [s for _, s in timings]
             ours_t[locale] += mine
             for label, s in timings:
@@ -288,7 +264,7 @@ def _timed(ours: Any, bare: Any, bare_same: Any, launch_texts: list[str],
             same_t[locale] += twin
             if twin:
                 ratio_same[locale].append(sum(mine) / sum(twin))
-            floor_t[locale] += _floor_block(texts, answers_kept)
+            floor_t[locale] += _floor_block(texts, conv.answers)
             bare_t += _bare_block(bare, launch_texts[:len(texts)])
             answers += len(conv.answers)
             invalid += conv.invalid
@@ -301,7 +277,6 @@ def _timed(ours: Any, bare: Any, bare_same: Any, launch_texts: list[str],
     result: dict[str, Any] = {
         "conversations_per_locale": done,
         "answers_checked": answers,
-        "excluded_joins": excluded,
         "invalid_answers": len(invalid),
         "invalid_examples": sorted(set(invalid))[:5],
         "bare": summary(bare_t),

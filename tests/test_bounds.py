@@ -83,6 +83,20 @@ def test_render_cache_stays_within_its_bytes():
     assert len(playback._cache) <= playback._CACHE_SIZE
 
 
+def test_answer_cache_stays_within_its_bounds_and_gives_the_same_answer():
+    content = load_content("en-US")
+    playback._answers.clear()
+    first = playback.build_answer(content, [Say("menu.prompt")], [Say("menu.reprompt")])
+    assert playback.build_answer(content, [Say("menu.prompt")], [Say("menu.reprompt")]) \
+        is first
+    assert playback.build_answer(content, [Say("menu.prompt")], None) != first
+    for i in range(3000):
+        playback.build_answer(content, [Say("menu.prompt", {"x": f"{i:06d}" + "z" * 58})],
+                              None)
+    assert playback._answers.bytes <= playback._ANSWERS_BYTES
+    assert len(playback._answers) <= playback._ANSWERS_SIZE
+
+
 def test_chosen_state_with_huge_params_through_the_skill_starts_afresh(caplog):
     """The attack of issue 16: the state is refused (logged) and nothing big is cached."""
     skill = build_skill(Settings(persistence="none"))

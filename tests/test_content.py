@@ -7,14 +7,25 @@ content key that speaks it and to the phrases that must carry it in every locale
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from skill.content import CONTENT_DIR, load_content, placeholders, validate_all
+from skill.content import (
+    COMPILED,
+    CONTENT_DIR,
+    compile_locale_dir,
+    load_content,
+    placeholders,
+    validate_all,
+)
 from skill.core.locales import SUPPORTED_LOCALES
 
 REPO = Path(__file__).resolve().parents[1]
@@ -432,3 +443,38 @@ def test_committed_leaflet_is_the_clinics_current_one(leaflet: str) -> None:
     assert len(leaflet) > 1000 and "hälsporre" in leaflet.lower()
     if SHARED_LEAFLET.is_file():
         assert LEAFLET_PATH.read_bytes() == SHARED_LEAFLET.read_bytes()
+
+
+@pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
+def test_compiled_strings_are_the_yaml_files_of_today(locale: str) -> None:
+    """``compiled.json`` is what the YAML parses to, key order included; when this fails,
+    run ``python -m skill.content`` (the skill itself would parse the YAML meanwhile)."""
+    from skill.content import _parse_yaml, _read_locale_dir, _sources
+
+    sources, _ = _sources(CONTENT_DIR / locale)
+    assert list(_read_locale_dir(CONTENT_DIR / locale).items()) == \
+        list(_parse_yaml(sources).items())
+    assert json.loads((CONTENT_DIR / locale / COMPILED).read_text(encoding="utf-8"))[
+        "source_crc32"] == _sources(CONTENT_DIR / locale)[1]
+
+
+def test_an_edited_yaml_file_wins_over_a_stale_compilation(tmp_path: Path) -> None:
+    locale_dir = tmp_path / "en-US"
+    shutil.copytree(CONTENT_DIR / "en-US", locale_dir)
+    compile_locale_dir(locale_dir)
+    core = locale_dir / "core.yaml"
+    tree = yaml.safe_load(core.read_text(encoding="utf-8"))
+    tree["goodbye"] = "Edited goodbye."
+    core.write_text(yaml.safe_dump(tree, allow_unicode=True), encoding="utf-8")
+    assert load_content("en-US", tmp_path).text("goodbye") == "Edited goodbye."
+    compile_locale_dir(locale_dir)
+    core.unlink()  # the compilation is stale again: the remaining YAML files are read
+    assert "goodbye" not in load_content.__wrapped__("en-US", tmp_path).strings
+
+
+def test_a_compiled_file_is_read_without_pyyaml(tmp_path: Path) -> None:
+    code = ("import sys, skill.content as c; c.load_content('sv-SE'); "
+            "print('yaml' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=REPO, check=True)
+    assert out.stdout.strip() == "False"

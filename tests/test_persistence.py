@@ -126,6 +126,29 @@ def test_concurrent_read_modify_write_from_threads_loses_nothing(tmp_path):
     assert adapter.get_attributes(env) == {"count": 200}
 
 
+def test_concurrent_read_then_update_turns_from_threads_lose_nothing(tmp_path):
+    """Each turn reads, then updates by compare-and-set; writers in between are seen."""
+    adapter = SQLitePersistenceAdapter(tmp_path / "p.sqlite3", timeout=30)
+    env = envelope()
+    errors: list[BaseException] = []
+
+    def worker():
+        try:
+            for _ in range(25):
+                adapter.get_attributes(env)
+                adapter.update_attributes(env, _increment)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert adapter.get_attributes(env) == {"count": 200}
+
+
 def test_concurrent_read_modify_write_from_processes_loses_nothing(tmp_path):
     db = tmp_path / "p.sqlite3"
     SQLitePersistenceAdapter(db).save_by_key("shared", {"count": 0})
@@ -143,6 +166,59 @@ def test_concurrent_read_modify_write_from_processes_loses_nothing(tmp_path):
              for _ in range(3)]
     assert [p.wait(timeout=120) for p in procs] == [0, 0, 0]
     assert SQLitePersistenceAdapter(db).get_by_key("shared") == {"count": 60}
+
+
+def _statements(adapter: SQLitePersistenceAdapter) -> list[str]:
+    """The SQL this thread's connection runs from now on."""
+    seen: list[str] = []
+    adapter._connection().set_trace_callback(seen.append)
+    return seen
+
+
+def test_an_update_after_the_turns_read_is_one_statement(tmp_path):
+    adapter = SQLitePersistenceAdapter(tmp_path / "p.sqlite3")
+    adapter.save_by_key("u", {"count": 1})
+    assert adapter.get_by_key("u") == {"count": 1}
+    sql = _statements(adapter)
+    assert adapter.update_by_key("u", _increment) == {"count": 2}
+    assert len(sql) == 1 and sql[0].startswith("UPDATE attributes")
+    assert adapter.get_by_key("u") == {"count": 2}
+    sql.clear()
+    assert adapter.update_by_key("u", lambda d: None) == {"count": 2}  # no change
+    assert len(sql) == 1 and sql[0].startswith("SELECT 1")
+    sql.clear()
+    adapter.update_by_key("u", _increment)  # no read before it: the whole transaction
+    assert sql[0] == "BEGIN IMMEDIATE" and sql[-1] == "COMMIT"
+    assert SQLitePersistenceAdapter(tmp_path / "p.sqlite3").get_by_key("u") == {"count": 3}
+
+
+@pytest.mark.parametrize("change", [_increment, lambda d: None])
+def test_a_write_between_the_read_and_the_update_is_not_lost(tmp_path, change):
+    db = tmp_path / "p.sqlite3"
+    adapter, other = SQLitePersistenceAdapter(db), SQLitePersistenceAdapter(db)
+    adapter.save_by_key("u", {"count": 1})
+    adapter.get_by_key("u")
+    other.save_by_key("u", {"count": 10, "other": True})  # another worker, after our read
+    calls: list[dict] = []
+
+    def recorded(d: dict) -> dict | None:
+        calls.append(dict(d))
+        return change(d)
+
+    new = adapter.update_by_key("u", recorded)
+    assert calls[-1] == {"count": 10, "other": True}  # applied again to what is stored
+    stored = SQLitePersistenceAdapter(db).get_by_key("u")
+    assert stored == new and stored["other"] is True
+    assert stored["count"] == (11 if change is _increment else 10)
+
+
+def test_an_update_after_another_users_read_does_not_use_it(tmp_path):
+    adapter = SQLitePersistenceAdapter(tmp_path / "p.sqlite3")
+    adapter.save_by_key("a", {"count": 1})
+    adapter.save_by_key("b", {"count": 5})
+    adapter.get_by_key("a")
+    assert adapter.update_by_key("b", _increment) == {"count": 6}
+    assert adapter.get_by_key("a") == {"count": 1}
 
 
 def test_failing_update_rolls_back(tmp_path):

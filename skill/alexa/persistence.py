@@ -6,6 +6,9 @@ in WAL mode with a busy timeout, and every save is one transaction. :meth:`updat
 does a read-modify-write inside a single ``BEGIN IMMEDIATE`` transaction, so concurrent
 updates never lose each other's changes; an update that changes nothing writes nothing
 (documents are stored in one canonical JSON form, so equal text means equal attributes).
+When the same thread read the user earlier in the turn, the update is one compare-and-set
+statement on what it read (one round trip per turn after the read), and falls back to the
+transaction when another writer came between.
 
 Deleting a user forgets every copy: ``secure_delete`` overwrites the row, and a
 ``wal_checkpoint(TRUNCATE)`` afterwards empties the WAL file that still held older versions.
@@ -262,10 +265,12 @@ class SQLitePersistenceAdapter(AbstractPersistenceAdapter):
 
     def get_by_key(self, user_id: str) -> Attributes:
         document = self._run("read", lambda conn: self._read(conn, user_id))
+        self._local.seen = (user_id, document)  # an update in this turn starts from it
         return {} if document is None else self._decode(user_id, document)
 
     def save_by_key(self, user_id: str, attributes: Attributes) -> None:
         document = self._encode(attributes)
+        self._local.seen = None
 
         self._run("write", lambda conn: self._transaction(
             conn, lambda: self._write(conn, user_id, document)))
@@ -274,6 +279,7 @@ class SQLitePersistenceAdapter(AbstractPersistenceAdapter):
         """Forget ``user_id`` in every copy: the row is overwritten (``secure_delete``), then
         the WAL is checkpointed into the database and truncated, so no older version of the
         row stays in the ``-wal`` file either."""
+        self._local.seen = None
         self._run("delete from", lambda conn: self._transaction(
             conn, lambda: conn.execute("DELETE FROM attributes WHERE user_id = ?", (user_id,))))
         self._run("checkpoint", self._checkpoint)
@@ -288,6 +294,18 @@ class SQLitePersistenceAdapter(AbstractPersistenceAdapter):
                     "it at the next checkpoint", self.db_path)
 
     def update_by_key(self, user_id: str, fn: Updater) -> Attributes:
+        """Read-modify-write, atomic.  After a read of the same user by this thread (the
+        turn read the progress first), one statement: a compare-and-set ``UPDATE ...
+        WHERE document = <what was read>``, or a ``SELECT`` that the row is still what was
+        read when nothing changed; when another writer came between, the whole
+        ``BEGIN IMMEDIATE`` transaction below."""
+        seen = getattr(self._local, "seen", None)
+        self._local.seen = None
+        if seen is not None and seen[0] == user_id and seen[1] is not None:
+            done = self._update_seen(user_id, seen[1], fn)
+            if done is not None:
+                return done
+
         def body(conn: sqlite3.Connection) -> Attributes:
             document = self._read(conn, user_id)
             current = {} if document is None else self._decode(user_id, document)
@@ -299,6 +317,24 @@ class SQLitePersistenceAdapter(AbstractPersistenceAdapter):
             return new
 
         return self._run("update", lambda conn: self._transaction(conn, lambda: body(conn)))
+
+    def _update_seen(self, user_id: str, document: str, fn: Updater) -> Attributes | None:
+        """The update from ``document`` (read earlier) in one statement, or ``None`` when
+        the row is no longer ``document`` (nothing was written then)."""
+        current = self._decode(user_id, document)
+        result = fn(current)
+        new = current if result is None else result
+        encoded = self._encode(new)
+
+        def cas(conn: sqlite3.Connection) -> bool:
+            if encoded == document:  # nothing changed: still the row we read?
+                return bool(conn.execute("SELECT 1 FROM attributes WHERE user_id = ? AND "
+                                         "document = ?", (user_id, document)).fetchone())
+            return conn.execute(
+                "UPDATE attributes SET document = ?, updated_at = ? WHERE user_id = ? AND "
+                "document = ?", (encoded, time.time(), user_id, document)).rowcount == 1
+
+        return new if self._run("update", cas) else None
 
     def delete_idle(self, prefix: str, idle_seconds: float, now: float | None = None) -> int:
         """Delete the documents of ids starting with ``prefix`` not written for
@@ -324,7 +360,8 @@ class SQLitePersistenceAdapter(AbstractPersistenceAdapter):
         self.delete_by_key(self.partition_keygen(request_envelope))
 
     def update_attributes(self, request_envelope: RequestEnvelope, fn: Updater) -> Attributes:
-        """Read-modify-write in ONE ``BEGIN IMMEDIATE`` transaction.
+        """Read-modify-write, atomic: one compare-and-set statement after this turn's read,
+        else ONE ``BEGIN IMMEDIATE`` transaction (:meth:`update_by_key`).
 
         ``fn`` gets the current attributes (``{}`` for a new user) and returns the new
         ones (or ``None`` after changing the dict in place). Returns what was stored.

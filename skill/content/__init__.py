@@ -3,25 +3,30 @@
 Layout: ``skill/content/<locale>/*.yaml``. All files of a locale are merged; a key may
 be defined only once. A locale listed in :data:`skill.core.locales.INHERITS` (en-GB) starts
 from its parent's text and its own files override only what differs.
+
+The YAML files are the source.  ``python -m skill.content`` compiles each locale's files to
+``<locale>/compiled.json`` (flattened strings plus a CRC-32 of the YAML bytes); a process
+uses that file only while the fingerprint matches the YAML beside it, and otherwise parses
+the YAML itself - so a cold start needs neither PyYAML's import nor its parse, and an
+edited YAML file is never shadowed by a stale compilation.
 """
 
 from __future__ import annotations
 
 import json
 import string
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from skill.core.locales import INHERITS, SUPPORTED_LOCALES
 
 CONTENT_DIR = Path(__file__).resolve().parent
-#: libyaml's safe loader when PyYAML was built with it (several times faster at start-up).
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+#: Each locale's YAML files, flattened at build time (see the module's docstring).
+COMPILED = "compiled.json"
 
 
 class ContentError(ValueError):
@@ -41,10 +46,13 @@ def _flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
     return flat
 
 
-def _read_locale_dir(directory: Path) -> dict[str, str]:
+def _parse_yaml(sources: list[tuple[Path, bytes]]) -> dict[str, str]:
+    import yaml  # only when the compiled strings are missing or stale
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's when built with it
     merged: dict[str, str] = {}
-    for path in sorted(directory.glob("*.yaml")):
-        tree = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER) or {}
+    for path, data in sources:
+        tree = yaml.load(data.decode("utf-8"), Loader=loader) or {}
         if not isinstance(tree, Mapping):
             raise ContentError(f"{path}: top level must be a mapping")
         for key, value in _flatten(tree).items():
@@ -52,6 +60,44 @@ def _read_locale_dir(directory: Path) -> dict[str, str]:
                 raise ContentError(f"{path}: key {key!r} is defined twice")
             merged[key] = value
     return merged
+
+
+def _sources(directory: Path) -> tuple[list[tuple[Path, bytes]], str]:
+    """The locale's YAML files with their bytes, and a fingerprint of names and bytes."""
+    sources = [(path, path.read_bytes()) for path in sorted(directory.glob("*.yaml"))]
+    crc = 0
+    for path, data in sources:
+        crc = zlib.crc32(data, zlib.crc32(path.name.encode("utf-8") + b"\0", crc))
+    return sources, f"{crc:08x}"
+
+
+def _compiled(directory: Path, fingerprint: str) -> dict[str, str] | None:
+    try:
+        data = json.loads((directory / COMPILED).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("source_crc32") != fingerprint:
+        return None
+    strings = data.get("strings")
+    return strings if isinstance(strings, dict) else None
+
+
+def _read_locale_dir(directory: Path) -> dict[str, str]:
+    sources, fingerprint = _sources(directory)
+    compiled = _compiled(directory, fingerprint)
+    return compiled if compiled is not None else _parse_yaml(sources)
+
+
+def compile_locale_dir(directory: Path) -> Path:
+    """Write ``directory/compiled.json`` from the YAML files in ``directory``."""
+    sources, fingerprint = _sources(directory)
+    out = directory / COMPILED
+    text = json.dumps({"_comment": "made by `python -m skill.content` from the YAML files "
+                                   "here; edit those, not this",
+                       "source_crc32": fingerprint, "strings": _parse_yaml(sources)},
+                      ensure_ascii=False, indent=1)
+    out.write_text(text + "\n", encoding="utf-8")
+    return out
 
 
 #: Placeholders the speech layer fills from ``clinic.*`` itself (never dialogue params), so

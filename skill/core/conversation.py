@@ -65,16 +65,21 @@ def part_to_dict(part: Part) -> dict[str, Any]:
     return {"cue": part.name}
 
 
+_NO_PARAMS: Mapping[str, object] = {}
+
+
 def part_from_dict(data: Any) -> Part:
     """Rebuild a part from session storage; raise ValueError on anything odd."""
-    if not isinstance(data, Mapping):
+    if type(data) is not dict and not isinstance(data, Mapping):  # the ABC check is slow
         raise ValueError("part is not a mapping")
     if "say" in data:
-        key, params = data["say"], data.get("p", {})
-        if not isinstance(key, str) or not 0 < len(key) <= MAX_KEY_CHARS \
-                or not isinstance(params, Mapping) or len(params) > MAX_PARAMS:
+        key, params = data["say"], data.get("p", _NO_PARAMS)
+        if type(params) is not dict and not isinstance(params, Mapping):
             raise ValueError("bad say part")
-        if not all(_param_ok(k, v) for k, v in params.items()):
+        if not isinstance(key, str) or not 0 < len(key) <= MAX_KEY_CHARS \
+                or len(params) > MAX_PARAMS:
+            raise ValueError("bad say part")
+        if params and not all(_param_ok(k, v) for k, v in params.items()):
             raise ValueError("bad say params")
         return Say(key, dict(params))
     if "pause" in data:

@@ -72,8 +72,8 @@ REF_PREFIX = "@"
 def parts_key(parts: Sequence[Part]) -> tuple:
     """A hashable value equal for equal part lists (for caches); TypeError if a param is
     unhashable."""
-    return tuple((p.key, tuple(sorted(p.params.items()))) if isinstance(p, Say) else p
-                 for p in parts)
+    return tuple((p.key, tuple(sorted(p.params.items())) if p.params else ())
+                 if isinstance(p, Say) else p for p in parts)
 
 
 def ref(key: str) -> str:

@@ -470,9 +470,13 @@ def _card_view(content: Content, title: Say, lines: Sequence[Say]) -> CardView:
 
 
 def _gives_number(plan: Plan, card: CardView | None, phone: str) -> bool:
-    spoken = any(isinstance(s, Words) and any(p.phone for p in s.pieces) for s in plan.steps)
-    said = any(isinstance(s, ClipStep) and phone in s.text for s in plan.steps)
-    return spoken or said or bool(card and any(phone in line for line in card.lines))
+    for step in plan.steps:  # one pass: spoken as a phone piece, or said in a clip
+        if isinstance(step, Words):
+            if any(p.phone for p in step.pieces):
+                return True
+        elif isinstance(step, ClipStep) and phone in step.text:
+            return True
+    return bool(card and any(phone in line for line in card.lines))
 
 
 def clinic_contact(content: Content, plan: Plan, card: CardView | None) -> ClinicContact | None:
@@ -497,10 +501,44 @@ class Card:
     lines: tuple[Say, ...]
 
 
+_ANSWERS_SIZE = 1024
+_ANSWERS_BYTES = 4 * 1024 * 1024
+
+
+def _answer_size(key: Any, answer: Answer) -> int:
+    """What a cached answer adds to the plan cache's plans (shared): its key and card."""
+    card = answer.card
+    return approx_size(key[3:]) + 300 + (2 * (len(card.title) + len(card.body)) if card else 0)
+
+
+_answers: BoundedCache[Answer] = BoundedCache(_ANSWERS_SIZE, _ANSWERS_BYTES, _answer_size)
+
+
 def build_answer(content: Content, speech: Sequence[Part], reprompt: Sequence[Part] | None,
                  card: Card | None = None, clips: ClipSource | None = None,
                  max_audio_tags: int | None = None, permission_card: bool = False) -> Answer:
-    """The whole answer of one turn: both speeches as plans, the card, the clinic."""
+    """The whole answer of one turn: both speeches as plans, the card, the clinic.
+
+    A pure function of its arguments, remembered like the plans (at most 1,024 answers and
+    4 MB besides the plans they share with :func:`build_plan`'s cache)."""
+    try:
+        key = (clips, max_audio_tags, id(content), parts_key(speech),
+               None if reprompt is None else parts_key(reprompt),
+               None if card is None else parts_key((card.title, *card.lines)), permission_card)
+        hit = _answers.get(key)
+    except TypeError:  # an unhashable param: build without the cache
+        return _build_answer(content, speech, reprompt, card, clips, max_audio_tags,
+                             permission_card)
+    if hit is None:
+        hit = _build_answer(content, speech, reprompt, card, clips, max_audio_tags,
+                            permission_card)
+        _answers.put(key, hit)
+    return hit
+
+
+def _build_answer(content: Content, speech: Sequence[Part], reprompt: Sequence[Part] | None,
+                  card: Card | None, clips: ClipSource | None, max_audio_tags: int | None,
+                  permission_card: bool) -> Answer:
     plan = build_plan(speech, content, clips, max_audio_tags)
     again = build_plan(reprompt, content, clips, max_audio_tags) if reprompt is not None \
         else None

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import secrets
 import threading
 from pathlib import Path
 
@@ -37,7 +36,7 @@ def _salt_file(path: Path) -> bytes:
         if len(value) < 32:
             raise ValueError(f"{path} holds no usable salt") from None
         return value
-    value = secrets.token_hex(32).encode()
+    value = os.urandom(32).hex().encode()  # what secrets.token_hex does, without its imports
     with os.fdopen(fd, "wb") as fh:
         fh.write(value + b"\n")
         fh.flush()
@@ -65,7 +64,7 @@ def _load_salt() -> bytes:
             reason = f"cannot keep a log salt at {path} ({type(exc).__name__})"
     log.warning("%s: using a random salt for this process; set %s so log pseudonyms "
                 "stay comparable", reason, SALT_ENV)
-    return secrets.token_hex(32).encode()
+    return os.urandom(32).hex().encode()
 
 
 def salt() -> bytes:

@@ -100,7 +100,7 @@ class StretchState:
         return set(self.done) == set(EXERCISES)
 
     def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
+        data: dict[str, Any] = {name: getattr(self, name) for name in _FIELD_NAMES}
         data["done"] = list(self.done)
         data["v"] = STATE_VERSION
         return data
@@ -110,7 +110,7 @@ class StretchState:
         """Validate a stored dict; anything tampered or malformed raises ValueError."""
         if not isinstance(data, Mapping):
             raise ValueError("stretch state must be a mapping")
-        expected = {f.name for f in fields(cls)} | {"v"}
+        expected = _STORED_KEYS
         data = {**_ADDED, **data}  # places stored before these fields existed
         if set(data) != expected:
             raise ValueError(f"stretch state keys differ: {sorted(set(data) ^ expected)}")
@@ -124,6 +124,9 @@ class StretchState:
                    started=_iso_date(data["started"]), segment_start=segment_start,
                    setup_seconds=_setup(data), done=_done(data))
 
+
+_FIELD_NAMES = tuple(f.name for f in fields(StretchState))
+_STORED_KEYS = frozenset(_FIELD_NAMES) | {"v"}
 
 #: Fields added after version 1 was stored, with the value an older place means.
 _ADDED: dict[str, Any] = {"setup_seconds": SETUP_DEFAULT, "done": []}
@@ -254,13 +257,16 @@ def _play(state: StretchState, exercise: int, first_rep: int, prefix: list[Part]
     return Step(new, parts, reprompt, finished=segment.finished)
 
 
+_FINISHED = Say("stretch.finished")
+
+
 def _as_done(parts: list[Part], state: StretchState) -> list[Part]:
     """The finishing words say what the session was: all three, one, or some exercises."""
     if state.whole or state.only:
         return parts
     partial = Say("stretch.finished_partial", {"count": len(state.done),
                                                "total": len(EXERCISES)})
-    return [partial if p == Say("stretch.finished") else p for p in parts]
+    return [partial if p == _FINISHED else p for p in parts]
 
 
 def settle(state: StretchState, holds_heard: int) -> StretchState:
