@@ -10,33 +10,19 @@ import pytest
 
 from skill.cli import main as cli_main
 from skill.tools.audio import publish
+from tests.aws_stand_in import point_aws_at, running_moto_server
 
-moto_server = pytest.importorskip(
-    "moto.server", reason="moto[server] is not installed: pip install 'moto[server]'")
 boto3 = pytest.importorskip("boto3", reason="the 'dynamodb' extra is not installed")
 
 
 @pytest.fixture(scope="module")
 def server():
-    srv = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    srv.start()
-    try:
-        host, port = srv.get_host_and_port()
-        yield f"http://{host}:{port}"
-    finally:
-        srv.stop()
+    yield from running_moto_server()
 
 
 @pytest.fixture
 def bucket(server, monkeypatch):
-    for name, value in {
-        "AWS_ENDPOINT_URL_S3": server, "AWS_ENDPOINT_URL": server,
-        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "eu-north-1",
-        "AWS_REGION": "eu-north-1", "AWS_EC2_METADATA_DISABLED": "true",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    point_aws_at(monkeypatch, server, "s3")
     client = boto3.client("s3")
     name = "clips-" + uuid.uuid4().hex[:8]
     client.create_bucket(Bucket=name, CreateBucketConfiguration={

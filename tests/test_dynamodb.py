@@ -20,10 +20,9 @@ from ask_sdk_model import RequestEnvelope
 from skill.alexa.builder import build_skill
 from skill.alexa.persistence import make_persistence_adapter, update_attributes
 from skill.config import Settings
+from tests.aws_stand_in import point_aws_at, running_moto_server
 from tests.test_session_flow import User, say
 
-moto_server = pytest.importorskip(
-    "moto.server", reason="moto[server] is not installed: pip install 'moto[server]'")
 boto3 = pytest.importorskip("boto3", reason="the 'dynamodb' extra is not installed")
 
 USER_ID = "amzn1.ask.account.DYNAMO"
@@ -33,26 +32,13 @@ DAY = "2026-05-04"
 
 @pytest.fixture(scope="module")
 def server():
-    srv = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    srv.start()
-    try:
-        host, port = srv.get_host_and_port()
-        yield f"http://{host}:{port}"
-    finally:
-        srv.stop()
+    yield from running_moto_server()
 
 
 @pytest.fixture
 def table(server, monkeypatch):
     """A fresh table on the stand-in; the environment points every AWS client at it."""
-    for name, value in {
-        "AWS_ENDPOINT_URL_DYNAMODB": server, "AWS_ENDPOINT_URL": server,
-        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "eu-north-1",
-        "AWS_REGION": "eu-north-1", "AWS_EC2_METADATA_DISABLED": "true",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    point_aws_at(monkeypatch, server, "dynamodb")
     # ask_sdk_dynamodb.adapter builds its default boto3 resource when first imported; an
     # earlier import (another test) would have bound it to another endpoint: re-import.
     monkeypatch.delitem(sys.modules, "ask_sdk_dynamodb.adapter", raising=False)

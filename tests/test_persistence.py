@@ -107,46 +107,13 @@ def _increment(attrs):
 
 def test_concurrent_read_modify_write_from_threads_loses_nothing(tmp_path):
     adapter = SQLitePersistenceAdapter(tmp_path / "p.sqlite3", timeout=30)
-    env = envelope()
-    errors: list[BaseException] = []
-
-    def worker():
-        try:
-            for _ in range(25):
-                adapter.update_attributes(env, _increment)
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=worker) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
-    assert adapter.get_attributes(env) == {"count": 200}
+    _eight_threads_add_200(adapter, read_first=False)
 
 
 def test_concurrent_read_then_update_turns_from_threads_lose_nothing(tmp_path):
     """Each turn reads, then updates by compare-and-set; writers in between are seen."""
     adapter = SQLitePersistenceAdapter(tmp_path / "p.sqlite3", timeout=30)
-    env = envelope()
-    errors: list[BaseException] = []
-
-    def worker():
-        try:
-            for _ in range(25):
-                adapter.get_attributes(env)
-                adapter.update_attributes(env, _increment)
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=worker) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
-    assert adapter.get_attributes(env) == {"count": 200}
+    _eight_threads_add_200(adapter, read_first=True)
 
 
 def test_concurrent_read_modify_write_from_processes_loses_nothing(tmp_path):
@@ -375,3 +342,26 @@ def test_make_dynamodb_without_the_extra_is_a_clear_error(monkeypatch):
     monkeypatch.setitem(sys.modules, "ask_sdk_dynamodb", None)
     with pytest.raises(PersistenceError, match=r"halsporre\[dynamodb\]"):
         make_persistence_adapter(Settings(persistence="dynamodb"))
+
+
+def _eight_threads_add_200(adapter: SQLitePersistenceAdapter, read_first: bool) -> None:
+    """8 threads x 25 increments (each after a read of its own, if ``read_first``): 200."""
+    env = envelope()
+    errors: list[BaseException] = []
+
+    def worker():
+        try:
+            for _ in range(25):
+                if read_first:
+                    adapter.get_attributes(env)
+                adapter.update_attributes(env, _increment)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert adapter.get_attributes(env) == {"count": 200}
