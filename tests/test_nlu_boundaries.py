@@ -44,6 +44,35 @@ def test_alexa_path_never_imports_the_nlu_or_scikit_learn(tmp_path) -> None:
     assert result["out"]["response"]["outputSpeech"]["ssml"]
 
 
+def test_webservice_worker_loads_the_nlu_only_when_the_page_talks(tmp_path) -> None:
+    """A worker answering Alexa never pays for the NLU's libraries (memory, start-up)."""
+    code = (
+        "import json, sys\n"
+        "from skill.alexa.builder import build_skill\n"
+        "from skill.config import Settings\n"
+        "from skill.frontends.web import create_app\n"
+        "from pathlib import Path\n"
+        "settings = Settings(db_path=Path(sys.argv[1]), web_secret='a test secret, long enough')\n"
+        "app = create_app(build_skill(settings), verify=True, settings=settings)\n"
+        "def nlu():\n"
+        "    return sorted(m for m in sys.modules if m.split('.')[0] in\n"
+        "                  ('sklearn', 'scipy', 'rapidfuzz', 'unicode_rbnf')\n"
+        "                  or m.startswith('skill.nlu'))\n"
+        "before = nlu()\n"
+        "talk = app.test_client().post('/api/start', json={'locale': 'en-US'})\n"
+        "print(json.dumps({'before': before, 'after': nlu(), 'status': talk.status_code}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "p.sqlite3")], capture_output=True,
+        text=True, timeout=120, check=True,
+        env={"PATH": "/usr/bin:/bin", "HALSPORRE_NLU_CACHE": "off"},
+    )
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["before"] == []
+    assert result["status"] == 200
+    assert "skill.nlu" in result["after"]
+
+
 def _speech(response: dict) -> str:
     ssml = response["response"]["outputSpeech"]["ssml"]
     return "".join(ET.fromstring(ssml).itertext())

@@ -17,14 +17,16 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from skill.alexa.builder import build_skill
 from skill.alexa.envelopes import DEFAULT_APPLICATION_ID, LocalDevice, slot_json
 from skill.alexa.invoke import invoke_answer
 from skill.content import locale_data
 from skill.core.playback import Answer, ClipStep, CueStep, Plan, Silence, Step
-from skill.nlu import Resolver
+
+if TYPE_CHECKING:
+    from skill.nlu import Resolver
 
 
 @dataclass
@@ -102,7 +104,10 @@ class ConsoleSession:
                  clock: Callable[[], datetime] | None = None) -> None:
         self.locale = locale
         self.skill = skill or build_skill()
-        self.resolver = Resolver.for_locale(locale)
+        # imported here: an Alexa-only worker never loads the NLU's libraries
+        from skill.nlu import Resolver
+
+        self.resolver: Resolver = Resolver.for_locale(locale)
         # a skill that checks its id (HALSPORRE_SKILL_ID) gets envelopes carrying that id
         self.device = LocalDevice(locale=locale, user_id=f"amzn1.ask.account.{user}",
                                   application_id=getattr(self.skill, "skill_id", None)
