@@ -34,3 +34,27 @@ def said(reply: dict[str, Any]) -> str:
         return answer.speech.text
     speech = ((reply.get("response") or {}).get("outputSpeech") or {}).get("ssml", "")
     return " ".join("".join(ET.fromstring(speech).itertext()).split()) if speech else ""
+
+
+def skill_always_answering(answer: Answer) -> Any:
+    """A one-handler ask-sdk skill that answers every request with ``answer``
+    (delivered for the web page, spoken and reprompted as SSML for Alexa)."""
+    from ask_sdk_core.dispatch_components import AbstractRequestHandler
+    from ask_sdk_core.skill_builder import SkillBuilder
+
+    from skill.alexa.handlers.respond import deliver
+    from skill.core.speech import to_ssml
+
+    class Always(AbstractRequestHandler):
+        def can_handle(self, handler_input: Any) -> bool:
+            return True
+
+        def handle(self, handler_input: Any) -> Any:
+            deliver(handler_input, answer)
+            rb = handler_input.response_builder
+            rb.speak(to_ssml(answer.speech)).ask(to_ssml(answer.reprompt))
+            return rb.response
+
+    sb = SkillBuilder()
+    sb.add_request_handler(Always())
+    return sb.create()

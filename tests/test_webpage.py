@@ -27,6 +27,7 @@ from skill.content import locale_data
 from skill.core.clips import AUDIO_DIR
 from skill.core.playback import Answer, ClipStep, CueStep, Piece, Plan, Silence, Words
 from skill.frontends.web import create_app
+from tests.replies import skill_always_answering
 
 pytestmark = pytest.mark.slow
 
@@ -403,26 +404,7 @@ def timed_answer(clip_url: str) -> Answer:
 
 
 def _timed_skill(clip_url: str):
-    from ask_sdk_core.dispatch_components import AbstractRequestHandler
-    from ask_sdk_core.skill_builder import SkillBuilder
-
-    from skill.alexa.handlers.respond import deliver
-    from skill.core.speech import to_ssml
-
-    class Timed(AbstractRequestHandler):
-        def can_handle(self, handler_input):
-            return True
-
-        def handle(self, handler_input):
-            answer = timed_answer(clip_url)
-            deliver(handler_input, answer)
-            rb = handler_input.response_builder
-            rb.speak(to_ssml(answer.speech)).ask(to_ssml(answer.reprompt))
-            return rb.response
-
-    sb = SkillBuilder()
-    sb.add_request_handler(Timed())
-    return sb.create()
+    return skill_always_answering(timed_answer(clip_url))
 
 
 def _first_clip() -> str:

@@ -20,6 +20,7 @@ from werkzeug.serving import make_server
 from skill.core.clips import AUDIO_DIR, ClipLibrary
 from skill.core.playback import Answer, ClipStep, Piece, Plan, Words
 from skill.frontends.web import create_app
+from tests.replies import skill_always_answering
 from tests.test_webpage import CHROMIUM, CHROMIUM_ARGS, INIT_SCRIPT, Page, sync_api
 
 pytestmark = pytest.mark.slow
@@ -58,31 +59,11 @@ def _library(tmp_path: Path, engine: str) -> ClipLibrary:
 
 
 def _skill(lib: ClipLibrary):
-    from ask_sdk_core.dispatch_components import AbstractRequestHandler
-    from ask_sdk_core.skill_builder import SkillBuilder
-
-    from skill.alexa.handlers.respond import deliver
-    from skill.core.speech import to_ssml
-
     clip = lib.lookup(SENTENCE)
     assert clip is not None
-
-    class OneClip(AbstractRequestHandler):
-        def can_handle(self, handler_input):
-            return True
-
-        def handle(self, handler_input):
-            answer = Answer("sv-SE", Plan((ClipStep(clip.url, SENTENCE, 0, clip.duration_ms,
-                                                    clip.engine),)),
-                            Plan((Words("test", (Piece("Något mer?"),), 0, 1000),)))
-            deliver(handler_input, answer)
-            rb = handler_input.response_builder
-            rb.speak(to_ssml(answer.speech)).ask(to_ssml(answer.reprompt))
-            return rb.response
-
-    sb = SkillBuilder()
-    sb.add_request_handler(OneClip())
-    return sb.create()
+    return skill_always_answering(
+        Answer("sv-SE", Plan((ClipStep(clip.url, SENTENCE, 0, clip.duration_ms, clip.engine),)),
+               Plan((Words("test", (Piece("Något mer?"),), 0, 1000),))))
 
 
 @pytest.fixture(scope="module")
