@@ -21,8 +21,25 @@ const va = require("virtual-alexa");
 const core = require("virtual-core");
 
 function usage() {
-  console.error("usage: node bench/strict_match.js <model.json> <utterances.yaml> [...]");
+  console.error("usage: node bench/strict_match.js [--numbers-as-is] [--names-as-is] <model.json> <utterances.yaml> [...]");
   process.exit(2);
+}
+
+function teachNumbers() {
+  // virtual-alexa's AMAZON.NUMBER knows digits and the words one to twenty only; Alexa's
+  // knows every number ("twenty five", "forty-five").  Teach the simulator the words up to
+  // 199 so that the share measures our samples, not the simulator's gap.  `--numbers-as-is`
+  // skips this and gives the simulator's own figure.
+  const numbers = require("virtual-alexa/lib/src/model/BuiltinSlotTypes").NumberSlotType;
+  const words = (n) => {
+    if (n < 20) return [SMALL[n]];
+    if (n < 100) return [n % 10 ? `${TENS[Math.floor(n / 10)]} ${SMALL[n % 10]}` : TENS[n / 10]];
+    const rest = n - 100;
+    if (rest === 0) return ["one hundred", "a hundred", "hundred"];
+    return words(rest).flatMap((w) => [`one hundred ${w}`, `one hundred and ${w}`,
+      `a hundred and ${w}`]);
+  };
+  for (let n = 0; n < 200; n += 1) numbers.LONG_FORM_VALUES[n] = words(n);
 }
 
 function buildModel(modelFile) {
@@ -57,6 +74,59 @@ function numberValue(words) {
   return parts.length === 2 && unit > 0 && unit < 10 ? tens * 10 + unit : NaN;
 }
 
+// The intents the dialogue answers as InfoIntent with that section (TOPIC_SECTIONS in
+// skill/core/conversation.py; a test checks this copy): "what are the symptoms" as
+// SymptomsIntent and "read the symptoms part" as InfoIntent{section: symptoms} are one
+// request, so a match under either name counts, as in tests/test_understanding.py.
+// `--names-as-is` counts only the expected name.
+const TOPIC_SECTIONS = {
+  SymptomsIntent: "symptoms",
+  CausesIntent: "causes",
+  PrognosisIntent: "prognosis",
+  TreatmentIntent: "treatment",
+  ExercisesInfoIntent: "exercises",
+  SeekCareIntent: "seek_care",
+  ClinicIntent: "clinic",
+};
+const SECTION_IDS = new Set(Object.values(TOPIC_SECTIONS));
+
+function asInfoRequest(intent, slots) {
+  // [intent, slots] as the dialogue treats them: a topic intent as InfoIntent{section}, an
+  // InfoIntent without a known section as the whole leaflet ("about").
+  if (TOPIC_SECTIONS[intent]) return ["InfoIntent", { ...slots, section: TOPIC_SECTIONS[intent] }];
+  if (intent === "InfoIntent" && !SECTION_IDS.has(slots.section)) {
+    return ["InfoIntent", { ...slots, section: "about" }];
+  }
+  return [intent, slots];
+}
+
+function sectionId(types, heard) {
+  // The SectionType id of a spoken section value (a value or synonym), else the words.
+  for (const type of types) {
+    if (type.name !== "SectionType") continue;
+    for (const v of type.values || []) {
+      const names = [v.name.value].concat(v.name.synonyms || []).map((n) => n.toLowerCase());
+      if (v.id === heard || names.includes(String(heard).toLowerCase())) return v.id;
+    }
+  }
+  return heard;
+}
+
+function sameRequest(types, utterance, item, byName) {
+  // The matched intent and slots against the expected ones.
+  const intent = utterance.intent();
+  if (byName) return intent === item.intent && slotOk(types, utterance, item.slots);
+  const got = { ...(utterance.toJSON() || {}) };
+  if (got.section !== undefined) got.section = sectionId(types, got.section);
+  const want = Object.fromEntries(Object.entries(item.slots || {}).map(([k, v]) => [k, String(v)]));
+  const [gotIntent, gotSlots] = asInfoRequest(intent, got);
+  const [wantIntent, wantSlots] = asInfoRequest(item.intent, want);
+  if (gotIntent !== wantIntent) return false;
+  const { section: wantSection, ...rest } = wantSlots;
+  if (wantSection !== undefined && gotSlots.section !== wantSection) return false;
+  return slotOk(types, utterance, rest);
+}
+
 function slotOk(types, utterance, want) {
   // Every expected slot: the spoken value is the id, a value or synonym of that id, or
   // the number itself.
@@ -74,7 +144,7 @@ function slotOk(types, utterance, want) {
   return true;
 }
 
-function score(modelFile, yamlFile) {
+function score(modelFile, yamlFile, byName) {
   const model = buildModel(modelFile);
   const raw = JSON.parse(fs.readFileSync(modelFile, "utf8"));
   const types = raw.interactionModel.languageModel.types || [];
@@ -92,7 +162,7 @@ function score(modelFile, yamlFile) {
         intent = u.intent();
         ok = scope === "out"
           ? intent === "AMAZON.FallbackIntent"
-          : intent === item.intent && slotOk(types, u, item.slots);
+          : sameRequest(types, u, item, byName);
       } else {
         ok = scope === "out";
       }
@@ -110,7 +180,10 @@ function score(modelFile, yamlFile) {
   for (const m of misses) console.log(`  miss ${m}`);
 }
 
-const args = process.argv.slice(2);
-if (args.length < 2) usage();
+const flags = process.argv.slice(2).filter((a) => a.startsWith("--"));
+const args = process.argv.slice(2).filter((a) => !a.startsWith("--"));
+const known = ["--numbers-as-is", "--names-as-is"];
+if (args.length < 2 || flags.some((f) => !known.includes(f))) usage();
+if (!flags.includes("--numbers-as-is")) teachNumbers();
 const [modelFile, ...files] = args;
-for (const f of files) score(modelFile, f);
+for (const f of files) score(modelFile, f, flags.includes("--names-as-is"));

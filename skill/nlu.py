@@ -38,7 +38,7 @@ from rapidfuzz import fuzz, process
 from unicode_rbnf import RbnfEngine
 
 from skill import resources
-from skill.core.conversation import INTENT_SECTIONS
+from skill.core.conversation import INFO_INTENT, TOPIC_SECTIONS, WHOLE_LEAFLET
 
 if TYPE_CHECKING:
     from skill.nlu_classifier import IntentClassifier
@@ -88,15 +88,13 @@ FILLERS = frozenset({
     "asså", "liksom",
 })
 
-#: The topic intents that read one leaflet section, as :data:`SECTION_SLOT` ids; an
-#: utterance torn between one of them and InfoIntent about the same section ("vad är
-#: prognosen för hälsporre") is not uncertain about what to read.
-TOPIC_SECTIONS: dict[str, str] = {**INTENT_SECTIONS, "ClinicIntent": "clinic"}
-INFO_INTENT = "InfoIntent"
+# TOPIC_SECTIONS: the topic intents that read one leaflet section, as SECTION_SLOT ids; an
+# utterance torn between one of them and InfoIntent about the same section ("vad är
+# prognosen för hälsporre") is not uncertain about what to read.
 SECTION_SLOT = "section"
 #: The section slot's generic value (the leaflet as a whole: "hälsporre", "broschyren");
 #: a specific section named in the same utterance wins over it.
-GENERIC_SECTION = "about"
+GENERIC_SECTION = WHOLE_LEAFLET
 
 _NUM = "xnumberx"  # placeholder token for a number in the classifier's texts
 _SLOT_RE = re.compile(r"\{([A-Za-z][A-Za-z0-9_]*)\}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from skill.content import load_content
+from skill.core.conversation import TOPIC_SECTIONS, as_info_request
 from skill.core.dialogue import (
     SECTIONS,
     DialogueState,
@@ -177,3 +178,26 @@ def test_state_round_trips_and_rejects_tampering() -> None:
             DialogueState.from_dict(bad if isinstance(bad, list) else {**data, **bad})
     with pytest.raises(ValueError):
         part_from_dict({"nothing": 1})
+
+
+@pytest.mark.parametrize("before", ["LaunchRequest", "PrognosisIntent", "ClinicIntent",
+                                    "StartStretchIntent"])
+@pytest.mark.parametrize("intent", sorted(TOPIC_SECTIONS) + ["InfoIntent"])
+def test_a_topic_intent_gets_the_answer_of_info_with_its_section(before: str,
+                                                                  intent: str) -> None:
+    """What ``as_info_request`` (used to score understanding) says is the same, is."""
+    state = decide(launched(), Event(before)).state
+    as_info, slots = as_info_request(intent, {})
+    assert as_info == "InfoIntent"
+    own, info = decide(state, Event(intent)), decide(state, Event(as_info, slots))
+    assert (own.speech, own.reprompt, own.card, own.state) == (
+        info.speech, info.reprompt, info.card, info.state)
+
+
+def test_as_info_request_leaves_other_requests_alone() -> None:
+    assert as_info_request("StartStretchIntent", {"seconds": "25"}) == (
+        "StartStretchIntent", {"seconds": "25"})
+    assert as_info_request("InfoIntent", {"section": "causes"}) == (
+        "InfoIntent", {"section": "causes"})
+    assert as_info_request("InfoIntent", {"section": "the whole thing"}) == (
+        "InfoIntent", {"section": "about"})

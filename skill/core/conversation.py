@@ -28,6 +28,28 @@ INTENT_SECTIONS: dict[str, str] = {
     "ExercisesInfoIntent": "exercises",
     "SeekCareIntent": "seek_care",
 }
+#: Every intent the dialogue answers as InfoIntent with that section: the topic intents
+#: read their section, ClinicIntent gives the number as InfoIntent{section: clinic} does.
+TOPIC_SECTIONS: dict[str, str] = {**INTENT_SECTIONS, "ClinicIntent": "clinic"}
+INFO_INTENT = "InfoIntent"
+#: InfoIntent's section for the leaflet as a whole (also what no or an unknown section means).
+WHOLE_LEAFLET = "about"
+
+
+def as_info_request(intent: str, slots: Mapping[str, str]) -> tuple[str, dict[str, str]]:
+    """The request in the form the dialogue treats it: a topic intent as InfoIntent{section}.
+
+    "what are the symptoms" as SymptomsIntent and "read the symptoms part" as
+    InfoIntent{section: symptoms} get the same answer; scoring understanding compares
+    requests in this form, so that two names for one answer are not counted as a miss.
+    """
+    if intent in TOPIC_SECTIONS:
+        return INFO_INTENT, {**slots, "section": TOPIC_SECTIONS[intent]}
+    if intent == INFO_INTENT and slots.get("section") not in TOPIC_SECTIONS.values():
+        return INFO_INTENT, {**slots, "section": WHOLE_LEAFLET}
+    return intent, dict(slots)
+
+
 MODES = ("menu", "info", "clinic", "stretch")
 PENDING = ("next_section", "offer_stretch", "repeat_number", "continue_place", "checkin",
            "reminders", "delete_data")
