@@ -95,6 +95,9 @@ SECTION_SLOT = "section"
 #: The section slot's generic value (the leaflet as a whole: "hälsporre", "broschyren");
 #: a specific section named in the same utterance wins over it.
 GENERIC_SECTION = WHOLE_LEAFLET
+#: The models' slot for courtesy openings ("could you tell me ..."; skill.tools.models):
+#: it helps a sample match and is never part of what was asked.
+OPENER_SLOT = "opener"
 
 _NUM = "xnumberx"  # placeholder token for a number in the classifier's texts
 _SLOT_RE = re.compile(r"\{([A-Za-z][A-Za-z0-9_]*)\}")
@@ -535,7 +538,8 @@ class Resolver:
                     vid, vname = slot_type.lookup[spoken]
                 else:
                     return None  # not a value of the type: this sample does not match
-                slots[slot] = SlotMatch(spoken, vid, vname)
+                if slot != OPENER_SLOT:  # a courtesy opening: matched, but it means nothing
+                    slots[slot] = SlotMatch(spoken, vid, vname)
             elif type_name == NUMBER_TYPE:
                 number = parse_number(spoken)
                 if number is None:
@@ -582,6 +586,8 @@ class Resolver:
         slots: dict[str, SlotMatch] = {}
         folded = [self._snap(fold(w)) for w in words]
         for slot, type_name in self._intent_slots.get(intent, {}).items():
+            if slot == OPENER_SLOT:
+                continue
             if type_name in self.slot_types:
                 slot_type = self.slot_types[type_name]
                 hit = _longest_phrase(folded, slot_type.specific) or _longest_phrase(
