@@ -309,9 +309,10 @@ class Resolver:
             for sample in intent.get("samples", []):
                 self._add_template(intent["name"], sample)
         self._templates.sort(key=lambda t: t.priority)
-        # Each slot sample is looked up by its rarest own word (those without one always):
-        # only samples whose words all occur in the utterance are tried.
-        self._template_index: dict[str, list[int]] = {}
+        # Each slot sample is looked up by its rarest own word and kept only if its second
+        # rarest also occurs (those without words always): only samples whose words all
+        # occur in the utterance are tried.
+        self._template_index: dict[str, list[tuple[str | None, int]]] = {}
         self._wordless: list[int] = []
         spread: dict[str, int] = {}
         for tpl in self._templates:
@@ -319,8 +320,9 @@ class Resolver:
                 spread[word] = spread.get(word, 0) + 1
         for index, tpl in enumerate(self._templates):
             if tpl.words:
-                key = min(sorted(tpl.words), key=lambda w: spread[w])  # the rarest word
-                self._template_index.setdefault(key, []).append(index)
+                rarest = sorted(sorted(tpl.words), key=lambda w: spread[w])[:2]
+                second = rarest[1] if len(rarest) > 1 else None
+                self._template_index.setdefault(rarest[0], []).append((second, index))
             else:
                 self._wordless.append(index)
         self._slot_words = sorted(
@@ -512,7 +514,8 @@ class Resolver:
         words = frozenset(folded.split())
         candidates = set(self._wordless)
         for word in words:
-            candidates.update(self._template_index.get(word, ()))
+            candidates.update(i for second, i in self._template_index.get(word, ())
+                              if second is None or second in words)
         chosen = [t for i in sorted(candidates) if (t := self._templates[i]).words <= words]
         for use_folded, subject in ((False, text), (True, folded)):
             for tpl in chosen:

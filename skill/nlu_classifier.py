@@ -13,6 +13,7 @@ Only our own front ends (console, web page, tests) import this module; the Alexa
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -91,11 +92,11 @@ class IntentClassifier:
         index: list[np.ndarray] = []
         values: list[np.ndarray] = []
         for part in self._parts:
-            found = [i for i in map(part.vocab.get, part.analyzer(folded)) if i is not None]
+            found = Counter(i for i in map(part.vocab.get, part.analyzer(folded)) if i is not None)
             if not found:
                 continue
-            ids, counts = np.unique(np.array(found, dtype=np.intp), return_counts=True)
-            tf = counts.astype(np.float32)
+            ids = np.fromiter(found.keys(), dtype=np.intp, count=len(found))
+            tf = np.fromiter(found.values(), dtype=np.float32, count=len(found))
             vec = (1.0 + np.log(tf)) * self._idf[ids]
             index.append(ids)
             values.append(vec / np.linalg.norm(vec))
