@@ -95,9 +95,9 @@ SECTION_SLOT = "section"
 #: The section slot's generic value (the leaflet as a whole: "hälsporre", "broschyren");
 #: a specific section named in the same utterance wins over it.
 GENERIC_SECTION = WHOLE_LEAFLET
-#: The models' slot for courtesy openings ("could you tell me ..."; skill.tools.models):
-#: it helps a sample match and is never part of what was asked.
-OPENER_SLOT = "opener"
+#: The models' slots for courtesy words ("could you tell me ...", "... please";
+#: skill.tools.models): they help a sample match and are never part of what was asked.
+CARRIER_SLOTS = frozenset({"opener", "closer"})
 
 _NUM = "xnumberx"  # placeholder token for a number in the classifier's texts
 _SLOT_RE = re.compile(r"\{([A-Za-z][A-Za-z0-9_]*)\}")
@@ -389,8 +389,9 @@ class Resolver:
         return list(self._intents)
 
     def intent_slots(self, intent: str) -> dict[str, str]:
-        """Slot name -> slot type for an intent."""
-        return dict(self._intent_slots.get(intent, {}))
+        """Slot name -> slot type for an intent (not the courtesy words' slots)."""
+        slots = self._intent_slots.get(intent, {})
+        return {name: kind for name, kind in slots.items() if name not in CARRIER_SLOTS}
 
     @staticmethod
     def _slot_pattern(type_name: str) -> str:
@@ -430,8 +431,8 @@ class Resolver:
             priority = 2
         elif any(t not in self.slot_types for t in used.values()):
             priority = 3
-        else:
-            priority = 1 if used else 0
+        else:  # a sample whose slots are all courtesy words is as specific as a literal one
+            priority = 1 if set(used) - CARRIER_SLOTS else 0
         if used:
             words = frozenset(fold(w) for w in norm.split() if w not in markers)
             self._templates.append(
@@ -465,7 +466,9 @@ class Resolver:
         variants = [tpl.skeleton]
         for token, slot in tpl.markers.items():
             type_name = tpl.slot_types[slot]
-            if type_name in self.slot_types:
+            if slot in CARRIER_SLOTS:  # without courtesy words, and with two of them
+                phrases = ["", *self._spread_phrases(type_name)[:2]]
+            elif type_name in self.slot_types:
                 phrases = self._spread_phrases(type_name)
             elif type_name == NUMBER_TYPE:
                 phrases = [_NUM]
@@ -541,7 +544,7 @@ class Resolver:
                     vid, vname = slot_type.lookup[spoken]
                 else:
                     return None  # not a value of the type: this sample does not match
-                if slot != OPENER_SLOT:  # a courtesy opening: matched, but it means nothing
+                if slot not in CARRIER_SLOTS:  # courtesy words: matched, but meaning nothing
                     slots[slot] = SlotMatch(spoken, vid, vname)
             elif type_name == NUMBER_TYPE:
                 number = parse_number(spoken)
@@ -589,7 +592,7 @@ class Resolver:
         slots: dict[str, SlotMatch] = {}
         folded = [self._snap(fold(w)) for w in words]
         for slot, type_name in self._intent_slots.get(intent, {}).items():
-            if slot == OPENER_SLOT:
+            if slot in CARRIER_SLOTS:
                 continue
             if type_name in self.slot_types:
                 slot_type = self.slot_types[type_name]
@@ -771,7 +774,7 @@ def _evenly(items: list[str], limit: int) -> list[str]:
 
 
 def _replace_word(text: str, token: str, value: str) -> str:
-    return " ".join(value if w == token else w for w in text.split())
+    return " ".join(" ".join(value if w == token else w for w in text.split()).split())
 
 
 def _original_slot_name(sample: str, lowered: str) -> str | None:

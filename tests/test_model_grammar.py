@@ -97,47 +97,53 @@ def test_check_reports_a_stale_model(tmp_path: Path) -> None:
     assert intents["AMAZON.YesIntent"]["samples"] == []
 
 
-CARRIER = models.Carrier("opener", "OpenerType", ("so", "could you tell me", "could you"))
+OPENER = models.Carrier("opener", "OpenerType", "start", ("so", "could you tell me", "could you"))
+CLOSER = models.Carrier("closer", "CloserType", "end", ("please", "then"))
 
 
-def test_openings_become_one_slot_sample_per_rest() -> None:
+def test_courtesy_words_become_one_slot_sample_per_rest() -> None:
     samples = {
         "SymptomsIntent": ["what are the symptoms", "so what are the symptoms",
-                           "could you tell me what are the symptoms", "could you read it"],
-        "InfoIntent": ["could you tell me {section}"],  # a slot right after: kept
-        "AMAZON.StopIntent": ["so stop"],  # built-in intents take no slots: kept
+                           "could you tell me what are the symptoms", "could you read it",
+                           "could you read it please", "the symptoms then"],
+        "InfoIntent": ["could you tell me {section}", "{section} please"],  # slot beside: kept
+        "AMAZON.StopIntent": ["so stop", "stop please"],  # built-ins take no slots: kept
     }
-    out = models.with_openings(samples, CARRIER)
+    out = models.with_carriers(samples, [OPENER, CLOSER])
     assert out["SymptomsIntent"] == [
-        "what are the symptoms", "{opener} what are the symptoms", "{opener} read it"]
-    assert out["InfoIntent"] == ["could you tell me {section}"]
-    assert out["AMAZON.StopIntent"] == ["so stop"]
+        "what are the symptoms", "{opener} what are the symptoms", "{opener} read it",
+        "the symptoms {closer}", "{opener} read it {closer}"]
+    assert out["InfoIntent"] == ["could you tell me {section}", "{section} please"]
+    assert out["AMAZON.StopIntent"] == ["so stop", "stop please"]
 
 
 def test_a_rest_two_intents_share_keeps_its_samples() -> None:
     samples = {"SymptomsIntent": ["so what now"], "ProgressIntent": ["could you what now"]}
-    assert models.with_openings(samples, CARRIER) == samples
+    assert models.with_carriers(samples, [OPENER]) == samples
 
 
 def test_carried_model_declares_the_slot_where_used_and_the_type_once() -> None:
     samples = {"SymptomsIntent": ["{opener} what are the symptoms"], "ThanksIntent": ["ta"]}
-    model = models.carried_model(_model(), CARRIER, samples)
+    model = models.carried_model(_model(), [OPENER, CLOSER], samples)
     lm = model["interactionModel"]["languageModel"]
     intents = {i["name"]: i for i in lm["intents"]}
     assert {"name": "opener", "type": "OpenerType"} in intents["SymptomsIntent"]["slots"]
+    assert "closer" not in {s["name"] for s in intents["SymptomsIntent"]["slots"]}
     assert "opener" not in {s["name"] for s in intents["ThanksIntent"].get("slots", [])}
     (opener,) = [t for t in lm["types"] if t["name"] == "OpenerType"]
-    assert [v["name"]["value"] for v in opener["values"]] == list(CARRIER.openings)
+    assert [v["name"]["value"] for v in opener["values"]] == list(OPENER.phrases)
     assert len({v["id"] for v in opener["values"]}) == 3
     assert models.problems(model, samples) == []
-    again = models.carried_model(model, CARRIER, {"ThanksIntent": ["ta"]})
+    again = models.carried_model(model, [OPENER], {"ThanksIntent": ["ta"]})
     assert all(s["name"] != "opener" for i in again["interactionModel"]["languageModel"][
         "intents"] for s in i.get("slots", []))
 
 
-def test_a_carrier_without_openings_is_a_grammar_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize("carrier", ["{slot: opener}",
+                                     "{slot: o, type: T, at: middle, phrases: [so]}"])
+def test_a_carrier_without_its_parts_is_a_grammar_error(tmp_path: Path, carrier: str) -> None:
     (tmp_path / "grammar").mkdir()
     (tmp_path / "grammar" / "xx-XX.yaml").write_text(
-        "carrier: {slot: opener}\nintents: {}\n", encoding="utf-8")
+        f"carriers: [{carrier}]\nintents: {{}}\n", encoding="utf-8")
     with pytest.raises(models.GrammarError):
         models.load_grammar(tmp_path, "xx-XX")

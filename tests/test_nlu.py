@@ -10,9 +10,9 @@ import pytest
 
 from skill.core.conversation import as_info_request
 from skill.nlu import (
+    CARRIER_SLOTS,
     CONFIDENCE_THRESHOLD,
     FALLBACK_INTENT,
-    OPENER_SLOT,
     Resolution,
     Resolver,
     SlotMatch,
@@ -196,7 +196,7 @@ def _fill(sample: str, slots: dict[str, str], lm: dict) -> tuple[str, dict[str, 
             expected[slot] = "15"
             return "fifteen" if lm["invocationName"].isascii() else "femton"
         value = types[type_name]["values"][0]
-        if slot != OPENER_SLOT:  # a courtesy opening: matched, never part of the answer
+        if slot not in CARRIER_SLOTS:  # courtesy words: matched, never part of the answer
             expected[slot] = value["id"]
         return (
             value["name"]["synonyms"][0]
@@ -284,7 +284,8 @@ def test_intents_and_slot_types_exposed() -> None:
     assert "InfoIntent" in resolver.intents()
     assert "AMAZON.FallbackIntent" in resolver.intents()
     assert set(resolver.slot_types) == {
-        "SectionType", "ExerciseType", "LanguageType", "LengthType", "OpenerType"
+        "SectionType", "ExerciseType", "LanguageType", "LengthType", "OpenerType",
+        "CloserType",
     }
     assert resolver.intent_slots("SetHoldTimeIntent") == {"seconds": "AMAZON.NUMBER"}
 

@@ -98,22 +98,24 @@ class Grammar:
     rules: dict[str, str] = field(default_factory=dict)
     intents: dict[str, list[str]] = field(default_factory=dict)
     shared: dict[str, list[str]] = field(default_factory=dict)
-    carrier: Carrier | None = None
+    carriers: tuple[Carrier, ...] = ()
 
 
 @dataclass(frozen=True)
 class Carrier:
-    """Courtesy openings ("could you tell me", "so", "please") as one Alexa slot.
+    """Courtesy words around a request ("could you tell me ...", "... please") as a slot.
 
-    A sample that starts with an opening is written as ``{slot} <the rest>``: the model
-    then covers every opening before every such rest (Alexa matches any value of the slot
-    there) in one sample instead of one per opening, which keeps the model inside its
-    budgets while it grows.  The dialogue ignores the slot.
+    A sample that starts (``at: start``) or ends (``at: end``) with one of the phrases is
+    written as ``{slot} <the rest>`` or ``<the rest> {slot}``: the model then covers every
+    phrase with every such rest (Alexa matches any value of the slot there) in one sample
+    instead of one per phrase, which keeps the model inside its budgets while it grows.
+    The dialogue ignores the slot.
     """
 
     slot: str
     type: str
-    openings: tuple[str, ...]
+    at: str
+    phrases: tuple[str, ...]
 
 
 def load_grammar(root: Path, name: str, _seen: tuple[str, ...] = ()) -> Grammar:
@@ -123,100 +125,117 @@ def load_grammar(root: Path, name: str, _seen: tuple[str, ...] = ()) -> Grammar:
     path = root / GRAMMAR_DIR / f"{name}.yaml"
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     grammar = Grammar()
-    included_carrier: Carrier | None = None
-    for included in data.get("include") or []:
-        other = load_grammar(root, str(included), (*_seen, name))
+    included: tuple[Carrier, ...] = ()
+    for other_name in data.get("include") or []:
+        other = load_grammar(root, str(other_name), (*_seen, name))
         grammar.rules.update(other.rules)
-        included_carrier = other.carrier or included_carrier
+        included = other.carriers or included
         for intent in {**other.intents, **other.shared}:
             grammar.shared.setdefault(intent, []).extend(
                 other.intents.get(intent, []) + other.shared.get(intent, [])
             )
     grammar.rules.update({str(k): str(v) for k, v in (data.get("rules") or {}).items()})
-    if data.get("carrier"):
-        grammar.carrier = _read_carrier(data["carrier"], grammar.rules)
-    elif grammar.carrier is None and included_carrier is not None:
-        grammar.carrier = included_carrier
+    own = data.get("carriers") or []
+    grammar.carriers = tuple(_read_carrier(c, grammar.rules) for c in own) or included
     for intent, templates in (data.get("intents") or {}).items():
         grammar.intents.setdefault(str(intent), []).extend(str(t) for t in templates or [])
     return grammar
 
 
 def _read_carrier(data: Any, rules: dict[str, str]) -> Carrier:
-    """``carrier: {slot, type, openings: [templates]}`` from a grammar file."""
+    """``{slot, type, at: start|end, phrases: [templates]}`` from a grammar file."""
     try:
-        templates = [str(t) for t in data["openings"]]
-        slot, type_name = str(data["slot"]), str(data["type"])
+        templates = [str(t) for t in data["phrases"]]
+        slot, type_name, at = str(data["slot"]), str(data["type"]), str(data["at"])
     except (KeyError, TypeError) as exc:
-        raise GrammarError(f"carrier needs slot, type and openings: {exc}") from exc
-    openings = {o.casefold(): o for t in templates for o in expand(t, rules)}
-    return Carrier(slot, type_name, tuple(openings.values()))
+        raise GrammarError(f"a carrier needs slot, type, at and phrases: {exc}") from exc
+    if at not in ("start", "end"):
+        raise GrammarError(f"carrier {slot}: at is start or end, not {at!r}")
+    phrases = {o.casefold(): o for t in templates for o in expand(t, rules)}
+    return Carrier(slot, type_name, at, tuple(phrases.values()))
 
 
-def with_openings(samples: dict[str, list[str]], carrier: Carrier) -> dict[str, list[str]]:
-    """Samples that start with an opening, as ``{slot} <rest>`` (custom intents only).
+def with_carriers(samples: dict[str, list[str]],
+                  carriers: Sequence[Carrier]) -> dict[str, list[str]]:
+    """The samples with each carrier's phrases written as its slot, one carrier at a time."""
+    for carrier in carriers:
+        samples = _with_carrier(samples, carrier)
+    return samples
 
-    A rest that some other intent also has after an opening, or that starts with a slot
-    (Alexa cannot tell two slots side by side apart), keeps its samples as they are.
+
+def _with_carrier(samples: dict[str, list[str]], carrier: Carrier) -> dict[str, list[str]]:
+    """Samples that start (end) with a phrase, as ``{slot} <rest>`` (custom intents only).
+
+    A rest that some other intent also has with a phrase, or that would put the slot next
+    to another slot (Alexa cannot tell two slots side by side apart), keeps its samples.
     """
-    openings = sorted(carrier.openings, key=lambda o: -len(o.split()))
+    phrases = sorted(carrier.phrases, key=lambda o: -len(o.split()))
     rests: dict[str, dict[str, str]] = {}  # intent -> rest key -> rest
     for intent, intent_samples in samples.items():
         if intent.startswith("AMAZON."):
             continue  # Alexa's built-in intents take no slots of ours
         for sample in intent_samples:
-            rest = _after_opening(sample, openings, carrier.slot)
+            rest = _rest(sample, phrases, carrier)
             if rest is not None:
                 rests.setdefault(intent, {})[_key(rest)] = rest
     owners: dict[str, set[str]] = {}
     for intent, found in rests.items():
         for key in found:
             owners.setdefault(key, set()).add(intent)
+    slot = "{" + carrier.slot + "}"
     out: dict[str, list[str]] = {}
     for intent, intent_samples in samples.items():
         mine = {k: r for k, r in rests.get(intent, {}).items() if len(owners[k]) == 1}
-        kept = [s for s in intent_samples
-                if _key(_after_opening(s, openings, carrier.slot) or "") not in mine]
-        out[intent] = kept + [f"{{{carrier.slot}}} {rest}" for rest in mine.values()]
+        kept = [s for s in intent_samples if _key(_rest(s, phrases, carrier) or "") not in mine]
+        written = [f"{slot} {r}" if carrier.at == "start" else f"{r} {slot}"
+                   for r in mine.values()]
+        out[intent] = kept + written
     return out
 
 
-def _after_opening(sample: str, openings: list[str], slot: str) -> str | None:
-    """What follows the sample's longest opening, if that can stand after the slot."""
-    if "{" + slot + "}" in sample:
+def _rest(sample: str, phrases: list[str], carrier: Carrier) -> str | None:
+    """The sample without its longest phrase, if that rest can stand beside the slot."""
+    if "{" + carrier.slot + "}" in sample:
         return None
     words = sample.split()
-    for opening in openings:
-        n = len(opening.split())
-        if len(words) > n and _key(" ".join(words[:n])) == _key(opening):
-            rest = " ".join(words[n:])
-            return None if rest.startswith("{") else rest
+    for phrase in phrases:
+        n = len(phrase.split())
+        if len(words) <= n:
+            continue
+        said, rest = (words[:n], words[n:]) if carrier.at == "start" else (words[-n:], words[:-n])
+        if _key(" ".join(said)) != _key(phrase):
+            continue
+        beside = rest[0] if carrier.at == "start" else rest[-1]
+        own_words = [w for w in rest if not _SLOT_RE.fullmatch(w)]
+        return None if _SLOT_RE.fullmatch(beside) or not own_words else " ".join(rest)
     return None
 
 
-def carried_model(model: dict[str, Any], carrier: Carrier | None,
+def carried_model(model: dict[str, Any], carriers: Sequence[Carrier],
                   samples: dict[str, list[str]]) -> dict[str, Any]:
-    """The model with the carrier's slot type and, on every intent using it, its slot."""
+    """The model with each carrier's slot type and, on every intent using it, its slot."""
     out = json.loads(json.dumps(model))
-    if carrier is None:
-        return out
     lm = out["interactionModel"]["languageModel"]
-    for intent in lm["intents"]:
-        slots = [s for s in intent.get("slots", []) if s["name"] != carrier.slot]
-        if any(f"{{{carrier.slot}}}" in s for s in samples.get(intent["name"], [])):
-            slots.append({"name": carrier.slot, "type": carrier.type})
-        if slots or "slots" in intent:
-            intent["slots"] = slots
+    for carrier in carriers:
+        for intent in lm["intents"]:
+            slots = [s for s in intent.get("slots", []) if s["name"] != carrier.slot]
+            if any(f"{{{carrier.slot}}}" in s for s in samples.get(intent["name"], [])):
+                slots.append({"name": carrier.slot, "type": carrier.type})
+            if slots or "slots" in intent:
+                intent["slots"] = slots
+        lm["types"] = [t for t in lm.get("types", []) if t["name"] != carrier.type]
+        lm["types"].append({"name": carrier.type, "values": _values(carrier.phrases)})
+    return out
+
+
+def _values(phrases: Sequence[str]) -> list[dict[str, Any]]:
     ids: dict[str, None] = {}
-    for opening in carrier.openings:
-        slug = _slug(opening)
+    for phrase in phrases:
+        slug = _slug(phrase)
         while slug in ids:
             slug += "_"
         ids[slug] = None
-    values = [{"id": i, "name": {"value": o}} for i, o in zip(ids, carrier.openings, strict=True)]
-    lm["types"] = [t for t in lm.get("types", []) if t["name"] != carrier.type]
-    lm["types"].append({"name": carrier.type, "values": values})
-    return out
+    return [{"id": i, "name": {"value": p}} for i, p in zip(ids, phrases, strict=True)]
 
 
 def _slug(text: str) -> str:
@@ -343,9 +362,8 @@ def built_model(root: Path, locale: str) -> str:
     model = json.loads((root / f"{locale}.json").read_text(encoding="utf-8"))
     grammar = load_grammar(root, locale)
     samples = build_samples(grammar, model)
-    if grammar.carrier is not None:
-        samples = with_openings(samples, grammar.carrier)
-    model = carried_model(model, grammar.carrier, samples)
+    samples = with_carriers(samples, grammar.carriers)
+    model = carried_model(model, grammar.carriers, samples)
     found = problems(model, samples)
     text = dump(with_samples(model, samples))
     if len(text.encode("utf-8")) > MAX_MODEL_BYTES:
