@@ -21,7 +21,7 @@ const va = require("virtual-alexa");
 const core = require("virtual-core");
 
 function usage() {
-  console.error("usage: node bench/strict_match.js [--numbers-as-is] [--names-as-is] <model.json> <utterances.yaml> [...]");
+  console.error("usage: node bench/strict_match.js [--numbers-as-is] [--names-as-is] [--fillers-as-is] <model.json> <utterances.yaml> [...]");
   process.exit(2);
 }
 
@@ -51,9 +51,15 @@ function buildModel(modelFile) {
   return alexa.context().interactionModel();
 }
 
+// Hesitation sounds a speech recogniser leaves out of its text (our own front ends drop
+// the same ones: FILLERS in skill/nlu.py); `--fillers-as-is` keeps them.
+const FILLERS = new Set(["um", "umm", "uh", "uhm", "er", "erm", "hmm", "mm"]);
+let keepFillers = false;
+
 function spoken(text) {
-  // What a speech recogniser would hand over: lower case, no punctuation.
-  return String(text).toLowerCase().replace(/[^\p{L}\p{N}' ]+/gu, " ").replace(/\s+/g, " ").trim();
+  // What a speech recogniser would hand over: lower case, no punctuation, no "um".
+  const words = String(text).toLowerCase().replace(/[^\p{L}\p{N}' ]+/gu, " ").split(/\s+/);
+  return words.filter((w) => w && (keepFillers || !FILLERS.has(w))).join(" ");
 }
 
 const SMALL = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
@@ -182,8 +188,9 @@ function score(modelFile, yamlFile, byName) {
 
 const flags = process.argv.slice(2).filter((a) => a.startsWith("--"));
 const args = process.argv.slice(2).filter((a) => !a.startsWith("--"));
-const known = ["--numbers-as-is", "--names-as-is"];
+const known = ["--numbers-as-is", "--names-as-is", "--fillers-as-is"];
 if (args.length < 2 || flags.some((f) => !known.includes(f))) usage();
+keepFillers = flags.includes("--fillers-as-is");
 if (!flags.includes("--numbers-as-is")) teachNumbers();
 const [modelFile, ...files] = args;
 for (const f of files) score(modelFile, f, flags.includes("--names-as-is"));

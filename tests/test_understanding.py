@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from skill.core.conversation import TOPIC_SECTIONS, as_info_request
-from skill.nlu import Resolution, Resolver, SlotMatch, normalize
+from skill.nlu import FILLERS, Resolution, Resolver, SlotMatch, normalize
 from skill.resources import models_dir
 
 TESTS = Path(__file__).resolve().parent
@@ -84,6 +84,9 @@ def test_strict_matcher_knows_the_same_two_names() -> None:
     script = (TESTS.parent / "bench" / "strict_match.js").read_text(encoding="utf-8")
     table = dict(re.findall(r'^\s+(\w+Intent): "(\w+)",', script, re.MULTILINE))
     assert table == TOPIC_SECTIONS
+    fillers = re.search(r"const FILLERS = new Set\(\[([^\]]*)\]", script)
+    assert fillers is not None
+    assert set(re.findall(r'"(\w+)"', fillers.group(1))) <= FILLERS  # what we drop too
 
 
 def test_test_sets_are_big_enough_and_cover_every_scope() -> None:
