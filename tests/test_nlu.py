@@ -367,7 +367,9 @@ ISSUE_CASES = [
     ("sv-SE", "svenska", "SetLanguageIntent", {"language": "sv"}),
     ("en-US", "longer pause before each exercise", "SetSetupTimeIntent", {"length": "longer"}),
     ("sv-SE", "ge mig längre tid att ställa mig", "SetSetupTimeIntent", {"length": "longer"}),
-    ("en-US", "give me fifteen seconds to get ready", "SetSetupTimeIntent", {"seconds": "15"}),
+    # "to get ready" asks for time (length: longer); the number said wins (test_preferences)
+    ("en-US", "give me fifteen seconds to get ready", "SetSetupTimeIntent",
+     {"seconds": "15", "length": "longer"}),
     ("sv-SE", "hur mycket är klockan", FALLBACK_INTENT, {}),
     ("en-US", "tell me a joke about cats", FALLBACK_INTENT, {}),
     ("en-GB", "what's the weather like", FALLBACK_INTENT, {}),

@@ -63,6 +63,19 @@ def test_setup_time_changed_inside_a_session_applies_and_persists(skill):
     assert "You get 12 seconds to get into position" in greeting
 
 
+@pytest.mark.parametrize("length,seconds", [("shorter", 6), ("longer", 15)])
+def test_a_number_said_with_a_direction_sets_that_number(skill, length, seconds):
+    # "cut the setup time down to six seconds": the model fills both slots; a step from
+    # the default would give another time.
+    assert seconds not in (SETUP_DEFAULT - SETUP_STEP, SETUP_DEFAULT + SETUP_STEP)
+    user = User(skill)
+    user.launch(T0)
+    said = say(user.intent("SetSetupTimeIntent", T0, length=length, seconds=str(seconds)))
+    assert f"you get {seconds} seconds to get into position" in said
+    user.intent("StartStretchIntent", T0)
+    assert user.device.attributes["state"]["stretch"]["setup_seconds"] == seconds
+
+
 @pytest.mark.parametrize("locale,phrase", [
     ("sv-SE", "Du håller i 25 sekunder."), ("en-US", "Your holds are 25 seconds long.")])
 def test_settings_are_said_in_the_users_language(skill, locale, phrase):

@@ -83,8 +83,11 @@ def keep_preferences(decision: Decision, facts: Facts, hold: int | None = None,
 
 
 def setup_value(event: Event) -> object:
-    """SetSetupTimeIntent's change: ``longer``, ``shorter`` or a number of seconds."""
-    return event.slot("length") or event.slot("seconds")
+    """SetSetupTimeIntent's change: a number of seconds, else ``longer`` or ``shorter``.
+
+    A number said with a direction ("cut the setup time down to five seconds", "give me
+    fifteen seconds to get ready") is the time the user wants, so it wins over the step."""
+    return event.slot("seconds") or event.slot("length")
 
 
 #: Requests that interrupt a stretch answer and keep the place where it was: stop, pause,
