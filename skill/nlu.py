@@ -329,6 +329,13 @@ class Resolver:
             {w for t in self.slot_types.values() for p in t.folded for w in p.split()}
         )
         self._slot_word_set = frozenset(self._slot_words)
+        # Intents with accented slot samples or values: only these can match an accent-free
+        # input in the accent-free pass that did not match it as typed.
+        accented_types = {name for name, t in self.slot_types.items()
+                          if not all(phrase.isascii() for phrase in t.lookup)}
+        self._accented = frozenset(
+            t.intent for t in self._templates
+            if not t.skeleton.isascii() or accented_types & set(t.slot_types.values()))
         self._spread_cache: dict[str, list[str]] = {}
         texts, labels = self._training_set(out_of_domain or [])
         self._classifier: IntentClassifier | None = None
@@ -521,6 +528,8 @@ class Resolver:
                               if second is None or second in words)
         chosen = [t for i in sorted(candidates) if (t := self._templates[i]).words <= words]
         for use_folded, subject in ((False, text), (True, folded)):
+            if use_folded and text == folded:  # typed without accents: only samples with some
+                chosen = [t for t in chosen if t.intent in self._accented]
             for tpl in chosen:
                 m = tpl.regex(use_folded).fullmatch(subject)
                 if m is None:
