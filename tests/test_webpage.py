@@ -90,14 +90,19 @@ def server(tmp_path_factory):
         thread.join(timeout=5)
 
 
-@pytest.fixture(scope="module")
-def browser():
+def launched_chromium():
+    """Debian's Chromium, headless, for one module's page tests (closed after them)."""
     with sync_api.sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
             yield b
         finally:
             b.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    yield from launched_chromium()
 
 
 class Page:

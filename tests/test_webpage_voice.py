@@ -21,7 +21,7 @@ from skill.core.clips import AUDIO_DIR, ClipLibrary
 from skill.core.playback import Answer, ClipStep, Piece, Plan, Words
 from skill.frontends.web import create_app
 from tests.replies import skill_always_answering
-from tests.test_webpage import CHROMIUM, CHROMIUM_ARGS, INIT_SCRIPT, Page, sync_api
+from tests.test_webpage import INIT_SCRIPT, Page, launched_chromium
 
 pytestmark = pytest.mark.slow
 
@@ -68,12 +68,7 @@ def _skill(lib: ClipLibrary):
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
+    yield from launched_chromium()
 
 
 @pytest.fixture(params=["espeak", "gtts"])
