@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from skill.nlu import CARRIER_SLOTS
 from skill.tools import models
 
 ROOT = Path(__file__).resolve().parent.parent / "interaction_models"
@@ -147,3 +148,10 @@ def test_a_carrier_without_its_parts_is_a_grammar_error(tmp_path: Path, carrier:
         f"carriers: [{carrier}]\nintents: {{}}\n", encoding="utf-8")
     with pytest.raises(models.GrammarError):
         models.load_grammar(tmp_path, "xx-XX")
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_resolver_leaves_out_exactly_the_grammars_carrier_slots(locale: str) -> None:
+    """skill.nlu names the courtesy-word slots the build writes; the two must agree."""
+    carriers = models.load_grammar(ROOT, locale).carriers
+    assert {c.slot for c in carriers} == CARRIER_SLOTS

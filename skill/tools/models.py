@@ -5,7 +5,8 @@ template syntax of Home Assistant's intents (hassil): ``(a|b)`` is one of the
 alternatives, ``[c]`` is optional, ``<rule>`` is a named rule of the file (or of a file
 it ``include``s), and ``{slot}`` stays a slot for Alexa.  ``halsporre models build``
 expands every template and writes the samples into ``interaction_models/<locale>.json``
-(everything else in the model - invocation name, slots, types - is kept as it is);
+(the carriers' slot types and slots too, see :class:`Carrier`; everything else in the
+model - invocation name, other slots and types - is kept as it is);
 ``halsporre models check`` says whether the committed models are what the grammar gives.
 
 A grammar file::
@@ -13,6 +14,8 @@ A grammar file::
     include: [en]          # grammar/en.yaml: shared rules and samples (optional)
     rules:
       condition: (heel spur|heel spurs|plantar fasciitis)
+    carriers:              # courtesy words as slots (optional; included files' otherwise)
+      - {slot: opener, type: OpenerType, at: start, phrases: ["(so|could you)"]}
     intents:
       SymptomsIntent:
         - what are the symptoms [of <condition>]
