@@ -176,6 +176,7 @@ def _with_carrier(samples: dict[str, list[str]], carrier: Carrier) -> dict[str, 
     """
     phrases = sorted(carrier.phrases, key=lambda o: -len(o.split()))
     rests: dict[str, dict[str, str]] = {}  # intent -> rest key -> rest
+    rest_keys: dict[str, dict[str, str]] = {}  # intent -> sample -> its rest's key
     for intent, intent_samples in samples.items():
         if intent.startswith("AMAZON."):
             continue  # Alexa's built-in intents take no slots of ours
@@ -183,6 +184,7 @@ def _with_carrier(samples: dict[str, list[str]], carrier: Carrier) -> dict[str, 
             rest = _rest(sample, phrases, carrier)
             if rest is not None:
                 rests.setdefault(intent, {})[_key(rest)] = rest
+                rest_keys.setdefault(intent, {})[sample] = _key(rest)
     owners: dict[str, set[str]] = {}
     for intent, found in rests.items():
         for key in found:
@@ -191,7 +193,8 @@ def _with_carrier(samples: dict[str, list[str]], carrier: Carrier) -> dict[str, 
     out: dict[str, list[str]] = {}
     for intent, intent_samples in samples.items():
         mine = {k: r for k, r in rests.get(intent, {}).items() if len(owners[k]) == 1}
-        kept = [s for s in intent_samples if _key(_rest(s, phrases, carrier) or "") not in mine]
+        keys = rest_keys.get(intent, {})
+        kept = [s for s in intent_samples if keys.get(s) not in mine]
         written = [f"{slot} {r}" if carrier.at == "start" else f"{r} {slot}"
                    for r in mine.values()]
         out[intent] = kept + written
