@@ -113,7 +113,8 @@ def test_courtesy_words_become_one_slot_sample_per_rest() -> None:
     out = models.with_carriers(samples, [OPENER, CLOSER])
     assert out["SymptomsIntent"] == [
         "what are the symptoms", "{opener} what are the symptoms", "{opener} read it",
-        "the symptoms {closer}", "{opener} read it {closer}"]
+        "the symptoms {closer}", "{opener} read it {closer}",
+        "{opener} what are the symptoms {closer}"]  # an opening takes an ending too
     assert out["InfoIntent"] == ["could you tell me {section}", "{section} please"]
     assert out["AMAZON.StopIntent"] == ["so stop", "stop please"]
 

@@ -163,10 +163,33 @@ def _read_carrier(data: Any, rules: dict[str, str]) -> Carrier:
 
 def with_carriers(samples: dict[str, list[str]],
                   carriers: Sequence[Carrier]) -> dict[str, list[str]]:
-    """The samples with each carrier's phrases written as its slot, one carrier at a time."""
+    """The samples with each carrier's phrases written as its slot, one carrier at a time.
+
+    A request that can be asked with an opening can also be asked with an opening and an
+    ending ("could you tell me what causes it please"): each ``{opener} <rest>`` gets its
+    ``{opener} <rest> {closer}`` too.
+    """
     for carrier in carriers:
         samples = _with_carrier(samples, carrier)
-    return samples
+    starts = [c.slot for c in carriers if c.at == "start"]
+    ends = [c.slot for c in carriers if c.at == "end"]
+    return {intent: _with_both_ends(found, starts, ends) for intent, found in samples.items()}
+
+
+def _with_both_ends(samples: list[str], starts: list[str], ends: list[str]) -> list[str]:
+    """The samples, and each that opens with a start slot again with every end slot."""
+    have = {_key(s) for s in samples}
+    out = list(samples)
+    for sample in samples:
+        words = sample.split()
+        if words[0] not in {f"{{{s}}}" for s in starts} or _SLOT_RE.fullmatch(words[-1]):
+            continue
+        for end in ends:
+            both = f"{sample} {{{end}}}"
+            if _key(both) not in have:
+                have.add(_key(both))
+                out.append(both)
+    return out
 
 
 def _with_carrier(samples: dict[str, list[str]], carrier: Carrier) -> dict[str, list[str]]:
