@@ -171,18 +171,18 @@ def with_carriers(samples: dict[str, list[str]],
     """
     for carrier in carriers:
         samples = _with_carrier(samples, carrier)
-    starts = [c.slot for c in carriers if c.at == "start"]
+    starts = {f"{{{c.slot}}}" for c in carriers if c.at == "start"}
     ends = [c.slot for c in carriers if c.at == "end"]
     return {intent: _with_both_ends(found, starts, ends) for intent, found in samples.items()}
 
 
-def _with_both_ends(samples: list[str], starts: list[str], ends: list[str]) -> list[str]:
+def _with_both_ends(samples: list[str], starts: set[str], ends: list[str]) -> list[str]:
     """The samples, and each that opens with a start slot again with every end slot."""
     have = {_key(s) for s in samples}
     out = list(samples)
     for sample in samples:
         words = sample.split()
-        if words[0] not in {f"{{{s}}}" for s in starts} or _SLOT_RE.fullmatch(words[-1]):
+        if words[0] not in starts or _SLOT_RE.fullmatch(words[-1]):
             continue
         for end in ends:
             both = f"{sample} {{{end}}}"
