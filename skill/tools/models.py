@@ -123,6 +123,11 @@ class Carrier:
     at: str
     phrases: tuple[str, ...]
 
+    @property
+    def token(self) -> str:
+        """The slot as it stands in a sample: ``{opener}``."""
+        return "{" + self.slot + "}"
+
 
 def load_grammar(root: Path, name: str, _seen: tuple[str, ...] = ()) -> Grammar:
     """``root/grammar/<name>.yaml`` with its includes merged in (its own rules win)."""
@@ -171,13 +176,13 @@ def with_carriers(samples: dict[str, list[str]],
     """
     for carrier in carriers:
         samples = _with_carrier(samples, carrier)
-    starts = {f"{{{c.slot}}}" for c in carriers if c.at == "start"}
-    ends = [c.slot for c in carriers if c.at == "end"]
+    starts = {c.token for c in carriers if c.at == "start"}
+    ends = [c.token for c in carriers if c.at == "end"]
     return {intent: _with_both_ends(found, starts, ends) for intent, found in samples.items()}
 
 
 def _with_both_ends(samples: list[str], starts: set[str], ends: list[str]) -> list[str]:
-    """The samples, and each that opens with a start slot again with every end slot."""
+    """The samples, and each that opens with a start slot's token again with every end one."""
     have = {_key(s) for s in samples}
     out = list(samples)
     for sample in samples:
@@ -185,7 +190,7 @@ def _with_both_ends(samples: list[str], starts: set[str], ends: list[str]) -> li
         if words[0] not in starts or _SLOT_RE.fullmatch(words[-1]):
             continue
         for end in ends:
-            both = f"{sample} {{{end}}}"
+            both = f"{sample} {end}"
             if _key(both) not in have:
                 have.add(_key(both))
                 out.append(both)
@@ -213,13 +218,12 @@ def _with_carrier(samples: dict[str, list[str]], carrier: Carrier) -> dict[str, 
     for intent, found in rests.items():
         for key in found:
             owners.setdefault(key, set()).add(intent)
-    slot = "{" + carrier.slot + "}"
     out: dict[str, list[str]] = {}
     for intent, intent_samples in samples.items():
         mine = {k: r for k, r in rests.get(intent, {}).items() if len(owners[k]) == 1}
         keys = rest_keys.get(intent, {})
         kept = [s for s in intent_samples if keys.get(s) not in mine]
-        written = [f"{slot} {r}" if carrier.at == "start" else f"{r} {slot}"
+        written = [f"{carrier.token} {r}" if carrier.at == "start" else f"{r} {carrier.token}"
                    for r in mine.values()]
         out[intent] = kept + written
     return out
@@ -227,7 +231,7 @@ def _with_carrier(samples: dict[str, list[str]], carrier: Carrier) -> dict[str, 
 
 def _rest(sample: str, phrases: list[str], carrier: Carrier) -> str | None:
     """The sample without its longest phrase, if that rest can stand beside the slot."""
-    if "{" + carrier.slot + "}" in sample:
+    if carrier.token in sample:
         return None
     words = sample.split()
     for phrase in phrases:
@@ -251,7 +255,7 @@ def carried_model(model: dict[str, Any], carriers: Sequence[Carrier],
     for carrier in carriers:
         for intent in lm["intents"]:
             slots = [s for s in intent.get("slots", []) if s["name"] != carrier.slot]
-            if any(f"{{{carrier.slot}}}" in s for s in samples.get(intent["name"], [])):
+            if any(carrier.token in s for s in samples.get(intent["name"], [])):
                 slots.append({"name": carrier.slot, "type": carrier.type})
             if slots or "slots" in intent:
                 intent["slots"] = slots
